@@ -1,0 +1,68 @@
+/// @file
+/// @brief The three extension points of basic_queue, each a named concept.
+#pragma once
+
+#include <concepts>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queuectl/execution_context.hpp"
+#include "queuectl/job.hpp"
+#include "queuectl/storage_types.hpp"
+
+namespace queuectl {
+
+/// @brief Where jobs live. Every operation is atomic; `claim` never hands one job to two owners.
+///
+/// Implementations: memory_storage (in-process), sqlite_storage (SOCI-SQLite, many processes),
+/// postgresql_storage (SOCI-PostgreSQL, many hosts). Errors are thrown as queuectl::error.
+template <class S>
+concept storage_policy =
+    requires(S& s, const std::vector<job>& jobs, const claim_request& claim, const finish_request& finish,
+             const list_filter& filter, const purge_filter& purge, const worker_info& worker, std::string_view id,
+             time_point t, int limit) {
+      { s.insert(jobs) } -> std::same_as<void>;  // one transaction; duplicate id: error_kind::conflict
+      { s.claim(claim) } -> std::same_as<std::vector<job>>;
+      { s.renew_lease(id, id, t) } -> std::same_as<bool>;  // false: lease lost or job canceled
+      { s.finish(finish) } -> std::same_as<bool>;          // false: the owner no longer holds the lease
+      { s.release(id, id, t) } -> std::same_as<bool>;      // hand back, attempt not counted
+      { s.reclaim_expired(t, limit) } -> std::same_as<reclaim_result>;
+      { s.cancel(id, t) } -> std::same_as<bool>;
+      { s.retry_dead(id, t) } -> std::same_as<bool>;
+      { s.remove(id) } -> std::same_as<bool>;  // delete a job that is not processing
+      { s.get(id) } -> std::same_as<std::optional<job>>;
+      { s.list(filter) } -> std::same_as<std::vector<job>>;
+      { s.counts() } -> std::same_as<state_counts>;
+      { s.attempts(id) } -> std::same_as<std::vector<attempt_record>>;
+      { s.purge(purge) } -> std::same_as<std::size_t>;
+      { s.get_config(id) } -> std::same_as<std::optional<std::string>>;
+      { s.set_config(id, id) } -> std::same_as<void>;
+      { s.config_entries() } -> std::same_as<std::map<std::string, std::string>>;
+      { s.reset_config() } -> std::same_as<void>;
+      { s.upsert_worker(worker) } -> std::same_as<void>;
+      { s.remove_worker(id) } -> std::same_as<void>;
+      { s.workers() } -> std::same_as<std::vector<worker_info>>;
+      { s.stats(std::optional<time_point>{}) } -> std::same_as<attempt_stats>;
+    };
+
+/// @brief How long to wait before the next attempt after the n-th failed one (n ≥ 1).
+template <class B>
+concept backoff_policy = std::copy_constructible<B> && requires(const B& b, int failed_attempts) {
+  { b.delay(failed_attempts) } -> std::convertible_to<milliseconds>;
+};
+
+/// @brief Runs one attempt of a job and reports how it went. Must not throw for a job
+/// that fails (report it); a throw is still caught by the worker and counted as a failure.
+template <class E>
+concept executor_policy = requires(E& e, const job& j, const execution_context& ctx) {
+  { e.execute(j, ctx) } -> std::same_as<attempt_result>;
+};
+
+/// @brief A backoff policy that can take its parameters from the persisted queue config.
+template <class B, class Config>
+concept configurable_backoff = backoff_policy<B> && requires(B& b, const Config& c) { b.configure(c); };
+
+}  // namespace queuectl

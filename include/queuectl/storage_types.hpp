@@ -1,0 +1,95 @@
+/// @file
+/// @brief Value types exchanged with storage policies (requests, filters, results).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "queuectl/job.hpp"
+#include "queuectl/time.hpp"
+
+namespace queuectl {
+
+/// @brief Ask storage for up to `max_jobs` due jobs, atomically leased to `owner`.
+///
+/// Due: state pending or failed, run_at <= now. Order: priority desc, run_at, seq.
+/// Each claimed job becomes processing, attempts += 1, lease_owner = owner,
+/// lease_expires_at = lease_until, and an attempt record (outcome running) is opened.
+struct claim_request {
+  std::string owner;
+  std::size_t max_jobs = 1;
+  time_point now{};
+  time_point lease_until{};
+  std::vector<std::string> queues;  ///< empty: every queue
+};
+
+/// @brief How a claimed attempt ended: written only if `owner` still holds the lease.
+struct finish_request {
+  std::string id;
+  std::string owner;
+  job_state state = job_state::completed;  ///< completed, failed or dead
+  time_point now{};
+  time_point run_at{};  ///< next attempt time when state == failed
+  attempt_outcome outcome = attempt_outcome::succeeded;
+  std::optional<int> exit_code;
+  std::string last_error;
+  std::string output;
+};
+
+/// @brief Filter and page for `list`.
+struct list_filter {
+  std::optional<job_state> state;
+  std::optional<std::string> queue;
+  std::size_t limit = 100;  ///< 0: no limit
+  std::size_t offset = 0;
+  /// Newest first (seq desc) when true; oldest first otherwise.
+  bool newest_first = false;
+};
+
+/// @brief Delete finished jobs (and their attempts).
+struct purge_filter {
+  /// States to purge; must all be final (completed, dead, canceled).
+  std::vector<job_state> states = {job_state::completed, job_state::dead, job_state::canceled};
+  std::optional<time_point> updated_before;
+};
+
+/// @brief Counts indexed by job_state.
+using state_counts = std::array<std::size_t, 6>;
+
+inline std::size_t& at(state_counts& c, job_state s) { return c[static_cast<int>(s)]; }
+inline std::size_t at(const state_counts& c, job_state s) { return c[static_cast<int>(s)]; }
+
+/// @brief Result of reclaiming jobs whose lease lapsed.
+struct reclaim_result {
+  std::size_t requeued = 0;  ///< back to pending
+  std::size_t dead = 0;      ///< recovered too often
+};
+
+/// @brief A registered worker process (host) and its slots.
+struct worker_info {
+  std::string id;  ///< unique per process, e.g. host:pid:start
+  std::string hostname;
+  std::int64_t pid = 0;
+  int slots = 0;
+  time_point started_at{};
+  time_point heartbeat_at{};
+};
+
+/// @brief Aggregates over finished attempts, for `metrics`.
+struct attempt_stats {
+  std::size_t finished = 0;
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;  ///< failed + timed_out
+  double mean_ms = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+  std::optional<time_point> first_started;
+  std::optional<time_point> last_finished;
+};
+
+}  // namespace queuectl
