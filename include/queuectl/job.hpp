@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "queuectl/time.hpp"
 
@@ -92,6 +93,18 @@ struct attempt_result {
   std::string error;   ///< one-line reason when !success
   /// Overrides the backoff for the next attempt (e.g. HTTP Retry-After).
   std::optional<milliseconds> retry_after;
+
+  static attempt_result ok() {
+    attempt_result r;
+    r.success = true;
+    return r;
+  }
+  static attempt_result failure(std::string why, bool permanent = false) {
+    attempt_result r;
+    r.error = std::move(why);
+    r.permanent = permanent;
+    return r;
+  }
 };
 
 /// @brief How an attempt ended, as recorded.

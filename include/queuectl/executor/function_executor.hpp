@@ -50,19 +50,12 @@ class function_executor {
       }
     }
   }
-  static attempt_result to_result(void_tag) { return attempt_result{.success = true}; }
+  static attempt_result to_result(void_tag) { return attempt_result::ok(); }
   static attempt_result to_result(bool ok) {
-    attempt_result r;
-    r.success = ok;
-    if (!ok) r.error = "function returned false";
-    return r;
+    return ok ? attempt_result::ok() : attempt_result::failure("function returned false");
   }
   static attempt_result to_result(attempt_result r) { return r; }
-  static attempt_result failure(const char* what) {
-    attempt_result r;
-    r.error = what;
-    return r;
-  }
+  static attempt_result failure(const char* what) { return attempt_result::failure(what); }
 
   F f_;
 };
@@ -72,7 +65,7 @@ function_executor(F) -> function_executor<F>;
 
 /// Executor that succeeds immediately; for benchmarks and tests.
 struct noop_executor {
-  attempt_result execute(const job&, const execution_context&) { return attempt_result{.success = true}; }
+  attempt_result execute(const job&, const execution_context&) { return attempt_result::ok(); }
 };
 
 static_assert(executor_policy<noop_executor>);

@@ -1,0 +1,377 @@
+/// @file
+/// @brief In-process storage: fast, no persistence. The mutex is a template parameter.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+#include "queuectl/detail/null_mutex.hpp"
+#include "queuectl/error.hpp"
+
+namespace queuectl {
+
+/// @brief Keeps jobs in memory; every operation holds `Mutex` (spdlog style:
+/// `memory_storage_mt` for many threads, `memory_storage_st` for one).
+///
+/// Claimable jobs sit in one of two ordered indexes: `scheduled_` (by run_at) until they
+/// are due, then `due_` (by priority desc, run_at, seq), so a claim costs O(log n) however
+/// many jobs wait in the future.
+template <class Mutex>
+class memory_storage {
+ public:
+  memory_storage() = default;
+  memory_storage(const memory_storage&) = delete;
+  memory_storage& operator=(const memory_storage&) = delete;
+
+  void insert(const std::vector<job>& jobs) {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const bool dup_in_batch =
+          std::any_of(jobs.begin(), jobs.begin() + static_cast<std::ptrdiff_t>(i), [&](const job& o) { return o.id == jobs[i].id; });
+      if (dup_in_batch || jobs_.count(jobs[i].id))
+        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + jobs[i].id + "' already exists");
+    }
+    for (const job& in : jobs) {
+      job j = in;
+      j.seq = ++next_seq_;
+      auto [it, _] = jobs_.emplace(j.id, std::move(j));
+      order_.emplace(it->second.seq, it->first);
+      if (claimable(it->second.state)) schedule(it->second);
+    }
+  }
+
+  std::vector<job> claim(const claim_request& req) {
+    std::lock_guard lock(mu_);
+    promote_due(to_ms(req.now));
+    std::vector<job> out;
+    for (auto it = due_.begin(); it != due_.end() && out.size() < req.max_jobs;) {
+      job& j = jobs_.at(it->second);
+      if (!req.queues.empty() && std::find(req.queues.begin(), req.queues.end(), j.queue) == req.queues.end()) {
+        ++it;
+        continue;
+      }
+      it = due_.erase(it);
+      j.state = job_state::processing;
+      j.attempts += 1;
+      j.lease_owner = req.owner;
+      j.lease_expires_at = req.lease_until;
+      j.updated_at = req.now;
+      auto& recs = attempts_[j.id];
+      attempt_record rec;
+      rec.job_id = j.id;
+      rec.number = static_cast<int>(recs.size()) + 1;
+      rec.worker = req.owner;
+      rec.started_at = req.now;
+      recs.push_back(std::move(rec));
+      out.push_back(j);
+    }
+    return out;
+  }
+
+  bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
+    std::lock_guard lock(mu_);
+    job* j = held(id, owner);
+    if (!j) return false;
+    j->lease_expires_at = until;
+    return true;
+  }
+
+  bool finish(const finish_request& f) {
+    std::lock_guard lock(mu_);
+    job* j = held(f.id, f.owner);
+    if (!j) return false;
+    j->state = f.state;
+    j->updated_at = f.now;
+    j->last_error = f.last_error;
+    j->exit_code = f.exit_code;
+    clear_lease(*j);
+    if (f.state == job_state::failed) j->run_at = f.run_at;
+    if (claimable(j->state)) schedule(*j);
+    if (attempt_record* rec = running_attempt(j->id)) {
+      rec->finished_at = f.now;
+      rec->outcome = f.outcome;
+      rec->exit_code = f.exit_code;
+      rec->output = f.output;
+      rec->error = f.last_error;
+    }
+    return true;
+  }
+
+  bool release(std::string_view id, std::string_view owner, time_point now) {
+    std::lock_guard lock(mu_);
+    job* j = held(id, owner);
+    if (!j) return false;
+    j->state = job_state::pending;
+    j->attempts = std::max(0, j->attempts - 1);
+    j->updated_at = now;
+    clear_lease(*j);
+    schedule(*j);
+    close_running_attempt(j->id, now, attempt_outcome::released, "handed back by a stopping worker");
+    return true;
+  }
+
+  reclaim_result reclaim_expired(time_point now, int max_recoveries) {
+    std::lock_guard lock(mu_);
+    reclaim_result r;
+    for (auto& [id, j] : jobs_) {
+      if (j.state != job_state::processing || !j.lease_expires_at || *j.lease_expires_at >= now) continue;
+      j.recoveries += 1;
+      j.attempts = std::max(0, j.attempts - 1);
+      j.updated_at = now;
+      clear_lease(j);
+      close_running_attempt(id, now, attempt_outcome::lost, "lease lapsed (worker died or stalled)");
+      if (j.recoveries > max_recoveries) {
+        j.state = job_state::dead;
+        j.last_error = "recovered " + std::to_string(j.recoveries) + " times from lapsed leases";
+        ++r.dead;
+      } else {
+        j.state = job_state::pending;
+        j.run_at = now;
+        schedule(j);
+        ++r.requeued;
+      }
+    }
+    return r;
+  }
+
+  bool cancel(std::string_view id, time_point now) {
+    std::lock_guard lock(mu_);
+    job* j = find(id);
+    if (!j || is_final(j->state)) return false;
+    unschedule(*j);
+    if (j->state == job_state::processing) close_running_attempt(j->id, now, attempt_outcome::canceled, "canceled");
+    j->state = job_state::canceled;
+    j->updated_at = now;
+    clear_lease(*j);
+    return true;
+  }
+
+  bool retry_dead(std::string_view id, time_point now) {
+    std::lock_guard lock(mu_);
+    job* j = find(id);
+    if (!j || j->state != job_state::dead) return false;
+    j->state = job_state::pending;
+    j->attempts = 0;
+    j->recoveries = 0;
+    j->run_at = now;
+    j->updated_at = now;
+    j->exit_code.reset();
+    schedule(*j);
+    return true;
+  }
+
+  bool remove(std::string_view id) {
+    std::lock_guard lock(mu_);
+    job* j = find(id);
+    if (!j || j->state == job_state::processing) return false;
+    erase(*j);
+    return true;
+  }
+
+  std::optional<job> get(std::string_view id) {
+    std::lock_guard lock(mu_);
+    if (job* j = find(id)) return *j;
+    return std::nullopt;
+  }
+
+  std::vector<job> list(const list_filter& f) {
+    std::lock_guard lock(mu_);
+    std::vector<job> out;
+    std::size_t skipped = 0;
+    auto visit = [&](const std::string& id) {
+      const job& j = jobs_.at(id);
+      if (f.state && j.state != *f.state) return true;
+      if (f.queue && j.queue != *f.queue) return true;
+      if (skipped < f.offset) {
+        ++skipped;
+        return true;
+      }
+      out.push_back(j);
+      return f.limit == 0 || out.size() < f.limit;
+    };
+    if (f.newest_first) {
+      for (auto it = order_.rbegin(); it != order_.rend(); ++it)
+        if (!visit(it->second)) break;
+    } else {
+      for (auto it = order_.begin(); it != order_.end(); ++it)
+        if (!visit(it->second)) break;
+    }
+    return out;
+  }
+
+  state_counts counts() {
+    std::lock_guard lock(mu_);
+    state_counts c{};
+    for (const auto& [_, j] : jobs_) ++at(c, j.state);
+    return c;
+  }
+
+  std::vector<attempt_record> attempts(std::string_view id) {
+    std::lock_guard lock(mu_);
+    auto it = attempts_.find(std::string(id));
+    return it == attempts_.end() ? std::vector<attempt_record>{} : it->second;
+  }
+
+  std::size_t purge(const purge_filter& f) {
+    std::lock_guard lock(mu_);
+    std::vector<job*> victims;
+    for (auto& [_, j] : jobs_) {
+      if (!is_final(j.state)) continue;
+      if (std::find(f.states.begin(), f.states.end(), j.state) == f.states.end()) continue;
+      if (f.updated_before && j.updated_at >= *f.updated_before) continue;
+      victims.push_back(&j);
+    }
+    for (job* j : victims) erase(*j);
+    return victims.size();
+  }
+
+  std::optional<std::string> get_config(std::string_view key) {
+    std::lock_guard lock(mu_);
+    auto it = config_.find(std::string(key));
+    if (it == config_.end()) return std::nullopt;
+    return it->second;
+  }
+  void set_config(std::string_view key, std::string_view value) {
+    std::lock_guard lock(mu_);
+    config_[std::string(key)] = std::string(value);
+  }
+  std::map<std::string, std::string> config_entries() {
+    std::lock_guard lock(mu_);
+    return config_;
+  }
+  void reset_config() {
+    std::lock_guard lock(mu_);
+    config_.clear();
+  }
+
+  void upsert_worker(const worker_info& w) {
+    std::lock_guard lock(mu_);
+    workers_[w.id] = w;
+  }
+  void remove_worker(std::string_view id) {
+    std::lock_guard lock(mu_);
+    workers_.erase(std::string(id));
+  }
+  std::vector<worker_info> workers() {
+    std::lock_guard lock(mu_);
+    std::vector<worker_info> out;
+    for (const auto& [_, w] : workers_) out.push_back(w);
+    return out;
+  }
+
+  attempt_stats stats(std::optional<time_point> since) {
+    std::lock_guard lock(mu_);
+    attempt_stats s;
+    std::vector<double> durations;
+    double total = 0;
+    for (const auto& [_, recs] : attempts_) {
+      for (const auto& r : recs) {
+        if (!r.finished_at) continue;
+        if (r.outcome != attempt_outcome::succeeded && r.outcome != attempt_outcome::failed &&
+            r.outcome != attempt_outcome::timed_out)
+          continue;
+        if (since && *r.finished_at < *since) continue;
+        ++s.finished;
+        if (r.outcome == attempt_outcome::succeeded) ++s.succeeded;
+        else ++s.failed;
+        const double d = static_cast<double>((*r.finished_at - r.started_at).count());
+        durations.push_back(d);
+        total += d;
+        if (!s.first_started || r.started_at < *s.first_started) s.first_started = r.started_at;
+        if (!s.last_finished || *r.finished_at > *s.last_finished) s.last_finished = r.finished_at;
+      }
+    }
+    if (!durations.empty()) {
+      std::sort(durations.begin(), durations.end());
+      auto pct = [&](double p) {
+        const auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
+        return durations[std::min(idx, durations.size() - 1)];
+      };
+      s.mean_ms = total / static_cast<double>(durations.size());
+      s.p50_ms = pct(0.50);
+      s.p95_ms = pct(0.95);
+      s.p99_ms = pct(0.99);
+    }
+    return s;
+  }
+
+ private:
+  using due_key = std::tuple<int, std::int64_t, std::int64_t>;        // -priority, run_at, seq
+  using scheduled_key = std::tuple<std::int64_t, std::int64_t>;       // run_at, seq
+
+  static bool claimable(job_state s) { return s == job_state::pending || s == job_state::failed; }
+  static due_key due_key_of(const job& j) { return {-j.priority, to_ms(j.run_at), j.seq}; }
+  static scheduled_key scheduled_key_of(const job& j) { return {to_ms(j.run_at), j.seq}; }
+
+  void schedule(const job& j) { scheduled_.emplace(scheduled_key_of(j), j.id); }
+  void unschedule(const job& j) {
+    scheduled_.erase(scheduled_key_of(j));
+    due_.erase(due_key_of(j));
+  }
+  void promote_due(std::int64_t now_ms) {
+    auto it = scheduled_.begin();
+    while (it != scheduled_.end() && std::get<0>(it->first) <= now_ms) {
+      const job& j = jobs_.at(it->second);
+      due_.emplace(due_key_of(j), j.id);
+      it = scheduled_.erase(it);
+    }
+  }
+
+  job* find(std::string_view id) {
+    auto it = jobs_.find(std::string(id));
+    return it == jobs_.end() ? nullptr : &it->second;
+  }
+  job* held(std::string_view id, std::string_view owner) {
+    job* j = find(id);
+    if (!j || j->state != job_state::processing || j->lease_owner != owner) return nullptr;
+    return j;
+  }
+  static void clear_lease(job& j) {
+    j.lease_owner.clear();
+    j.lease_expires_at.reset();
+  }
+  attempt_record* running_attempt(const std::string& id) {
+    auto it = attempts_.find(id);
+    if (it == attempts_.end() || it->second.empty()) return nullptr;
+    attempt_record& last = it->second.back();
+    return last.outcome == attempt_outcome::running ? &last : nullptr;
+  }
+  void close_running_attempt(const std::string& id, time_point now, attempt_outcome o, const std::string& why) {
+    if (attempt_record* rec = running_attempt(id)) {
+      rec->finished_at = now;
+      rec->outcome = o;
+      rec->error = why;
+    }
+  }
+  void erase(job& j) {
+    unschedule(j);
+    order_.erase(j.seq);
+    attempts_.erase(j.id);
+    jobs_.erase(j.id);  // last: invalidates j
+  }
+
+  mutable Mutex mu_;
+  std::int64_t next_seq_ = 0;
+  std::unordered_map<std::string, job> jobs_;
+  std::map<std::int64_t, std::string> order_;  // seq → id, for FIFO listing
+  std::map<due_key, std::string> due_;
+  std::map<scheduled_key, std::string> scheduled_;
+  std::unordered_map<std::string, std::vector<attempt_record>> attempts_;
+  std::map<std::string, std::string> config_;
+  std::map<std::string, worker_info> workers_;
+};
+
+using memory_storage_mt = memory_storage<std::mutex>;
+using memory_storage_st = memory_storage<null_mutex>;
+
+static_assert(storage_policy<memory_storage_mt>);
+static_assert(storage_policy<memory_storage_st>);
+
+}  // namespace queuectl
