@@ -1,0 +1,288 @@
+/// @file
+/// @brief basic_queue<Storage, Backoff, Executor>: the job state machine over a storage policy.
+#pragma once
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+#include "queuectl/error.hpp"
+#include "queuectl/job_id.hpp"
+#include "queuectl/queue_config.hpp"
+#include "queuectl/wake_signal.hpp"
+
+namespace queuectl {
+
+/// @brief A job queue composed at compile time from three policies.
+///
+/// - `Storage` (storage_policy): where jobs live — memory_storage, sqlite_storage, …
+/// - `Backoff` (backoff_policy): wait before a retry — exponential_backoff, …
+/// - `Executor` (executor_policy): how one attempt runs — function_executor, plugin_executor, …
+///
+/// The queue owns the storage (constructed in place from the trailing arguments) and applies
+/// the rules of DESIGN §3: a job is attempted at most max(1, max_retries) times; after the
+/// n-th failure it waits `backoff.delay(n)` (or the executor's retry_after); a permanent
+/// failure or the last attempt makes it dead. Thread-safe when Storage is.
+template <storage_policy Storage, backoff_policy Backoff, executor_policy Executor>
+class basic_queue {
+ public:
+  using storage_type = Storage;
+  using backoff_type = Backoff;
+  using executor_type = Executor;
+
+  /// @param executor   runs attempts
+  /// @param backoff    retry delays; if it has `configure(queue_config)`, the persisted
+  ///                   config (backoff-base, backoff-max) is applied to it
+  /// @param storage_args forwarded to Storage's constructor (e.g. a database path)
+  template <class... StorageArgs>
+  explicit basic_queue(Executor executor, Backoff backoff, StorageArgs&&... storage_args)
+      : storage_(std::forward<StorageArgs>(storage_args)...),
+        backoff_(std::move(backoff)),
+        executor_(std::move(executor)) {
+    reload_config();
+  }
+
+  basic_queue(const basic_queue&) = delete;
+  basic_queue& operator=(const basic_queue&) = delete;
+
+  // ---- producing ----------------------------------------------------------------------
+
+  /// Adds one job; returns its id (generated when the spec has none).
+  std::string enqueue(job_spec spec) {
+    std::vector<job_spec> one;
+    one.push_back(std::move(spec));
+    return enqueue(std::move(one)).front();
+  }
+
+  /// Adds many jobs in one transaction: all or none. Returns their ids in order.
+  std::vector<std::string> enqueue(std::vector<job_spec> specs) {
+    const time_point t = now();
+    const queue_config cfg = config();
+    std::vector<job> jobs;
+    jobs.reserve(specs.size());
+    for (auto& s : specs) jobs.push_back(materialize(std::move(s), t, cfg));
+    storage_.insert(jobs);
+    std::vector<std::string> ids;
+    ids.reserve(jobs.size());
+    for (auto& j : jobs) ids.push_back(std::move(j.id));
+    wake_.notify();
+    return ids;
+  }
+
+  // ---- consuming ----------------------------------------------------------------------
+
+  /// Atomically leases up to `max_jobs` due jobs to `owner` for lease-seconds.
+  std::vector<job> claim(std::size_t max_jobs, const std::string& owner, std::vector<std::string> queues = {}) {
+    const time_point t = now();
+    claim_request req;
+    req.owner = owner;
+    req.max_jobs = max_jobs;
+    req.now = t;
+    req.lease_until = t + lease_length();
+    req.queues = std::move(queues);
+    return storage_.claim(req);
+  }
+
+  /// Extends the lease; false when the job was canceled or the lease was lost.
+  bool heartbeat(const std::string& id, const std::string& owner) {
+    return storage_.renew_lease(id, owner, now() + lease_length());
+  }
+
+  /// Runs one attempt through the executor; an exception becomes a failed attempt.
+  attempt_result execute(const job& j, const execution_context& ctx) {
+    try {
+      return executor_.execute(j, ctx);
+    } catch (const std::exception& e) {
+      return attempt_result::failure(std::string("executor threw: ") + e.what());
+    } catch (...) {
+      return attempt_result::failure("executor threw an unknown exception");
+    }
+  }
+
+  /// Records how a claimed attempt ended and decides what happens next: completed,
+  /// failed (retry at now + backoff) or dead. Returns false if `owner` no longer held
+  /// the lease (the job was canceled or recovered meanwhile); nothing is written then.
+  bool report(const job& j, const std::string& owner, const attempt_result& r) {
+    const time_point t = now();
+    finish_request f;
+    f.id = j.id;
+    f.owner = owner;
+    f.now = t;
+    f.exit_code = r.exit_code;
+    f.output = r.output;
+    if (r.success) {
+      f.state = job_state::completed;
+      f.outcome = attempt_outcome::succeeded;
+    } else {
+      f.outcome = r.timed_out ? attempt_outcome::timed_out : attempt_outcome::failed;
+      f.last_error = r.error.empty() ? "attempt failed" : r.error;
+      const bool exhausted = j.attempts >= std::max(1, j.max_retries);
+      if (r.permanent || exhausted) {
+        f.state = job_state::dead;
+        if (r.permanent) f.last_error = "permanent failure: " + f.last_error;
+      } else {
+        f.state = job_state::failed;
+        f.run_at = t + (r.retry_after ? *r.retry_after : retry_delay(j.attempts));
+      }
+    }
+    const bool written = storage_.finish(f);
+    if (written && f.state == job_state::failed) wake_.notify();
+    return written;
+  }
+
+  /// Hands a claimed job back without counting the attempt (stopping worker).
+  bool release(const std::string& id, const std::string& owner) {
+    const bool ok = storage_.release(id, owner, now());
+    if (ok) wake_.notify();
+    return ok;
+  }
+
+  /// Puts jobs whose lease lapsed (their worker died) back to pending, or dead when
+  /// recovered more than max-recoveries times.
+  reclaim_result reclaim_expired() {
+    const reclaim_result r = storage_.reclaim_expired(now(), config().max_recoveries);
+    if (r.requeued) wake_.notify();
+    return r;
+  }
+
+  /// Claims, runs and reports one job for `owner`; false if none was due. No lease
+  /// heartbeat is sent: use worker_pool for jobs that may outlive the lease.
+  bool run_once(const std::string& owner) {
+    auto jobs = claim(1, owner);
+    if (jobs.empty()) return false;
+    execution_context ctx;
+    ctx.worker = owner;
+    ctx.attempt = jobs.front().attempts;
+    ctx.timeout = effective_timeout(jobs.front());
+    ctx.started_at = now();
+    report(jobs.front(), owner, execute(jobs.front(), ctx));
+    return true;
+  }
+
+  // ---- managing -----------------------------------------------------------------------
+
+  /// Cancels a pending, failed or running job (a running one is stopped by its worker at
+  /// the next heartbeat). Throws not_found for an unknown id, conflict if already final.
+  void cancel(const std::string& id) {
+    if (!storage_.cancel(id, now())) throw final_or_missing(id, "cancel");
+  }
+
+  /// Moves a dead job back to pending with attempts reset.
+  void retry_dead(const std::string& id) {
+    if (!storage_.retry_dead(id, now())) {
+      auto j = storage_.get(id);
+      if (!j) throw not_found(id);
+      throw error(error_kind::conflict, "queuectl.queue.not_dead",
+                  "job '" + id + "' is " + std::string(to_string(j->state)) + ", not dead");
+    }
+    wake_.notify();
+  }
+
+  /// Deletes a job that is not running.
+  void remove(const std::string& id) {
+    if (!storage_.remove(id)) {
+      if (!storage_.get(id)) throw not_found(id);
+      throw error(error_kind::conflict, "queuectl.queue.running", "job '" + id + "' is running; cancel it first");
+    }
+  }
+
+  /// The job, or throws not_found.
+  job get(const std::string& id) {
+    auto j = storage_.get(id);
+    if (!j) throw not_found(id);
+    return std::move(*j);
+  }
+  std::optional<job> find(const std::string& id) { return storage_.get(id); }
+  std::vector<job> list(const list_filter& f = {}) { return storage_.list(f); }
+  state_counts counts() { return storage_.counts(); }
+  std::vector<attempt_record> attempts(const std::string& id) { return storage_.attempts(id); }
+  std::size_t purge(const purge_filter& f = {}) { return storage_.purge(f); }
+  attempt_stats stats(std::optional<time_point> since = std::nullopt) { return storage_.stats(since); }
+
+  // ---- configuration ------------------------------------------------------------------
+
+  /// The config as last loaded (call reload_config() to see other processes' changes).
+  queue_config config() const {
+    std::shared_lock lock(config_mu_);
+    return config_;
+  }
+  /// Re-reads the persisted config and applies it to the backoff policy.
+  queue_config reload_config() {
+    queue_config c = queue_config::from_entries(storage_.config_entries());
+    std::unique_lock lock(config_mu_);
+    config_ = c;
+    if constexpr (configurable_backoff<Backoff, queue_config>) backoff_.configure(c);
+    return c;
+  }
+  /// Validates and persists one setting (either key spelling); returns the normalized key.
+  std::string set_config(std::string_view key, std::string_view value) {
+    queue_config c = config();
+    const std::string k = c.set(key, value);  // throws invalid_input before anything is stored
+    storage_.set_config(k, c.get(k));
+    reload_config();
+    return k;
+  }
+  /// Drops every persisted setting back to its default.
+  void reset_config() {
+    storage_.reset_config();
+    reload_config();
+  }
+
+  /// Timeout for an attempt: the job's own, else the default job-timeout.
+  double effective_timeout(const job& j) const { return j.timeout > 0 ? j.timeout : config().job_timeout; }
+
+  milliseconds lease_length() const {
+    return milliseconds(static_cast<long long>(config().lease_seconds * 1000.0));
+  }
+  milliseconds retry_delay(int failed_attempts) const {
+    std::shared_lock lock(config_mu_);
+    return std::chrono::duration_cast<milliseconds>(backoff_.delay(failed_attempts));
+  }
+
+  Storage& storage() noexcept { return storage_; }
+  Executor& executor() noexcept { return executor_; }
+  /// Signalled on every local enqueue/retry; external watchers may notify it too.
+  wake_signal& wake() noexcept { return wake_; }
+
+ private:
+  job materialize(job_spec&& s, time_point t, const queue_config& cfg) const {
+    job j;
+    j.id = s.id.empty() ? generate_job_id() : std::move(s.id);
+    j.command = std::move(s.command);
+    j.executor = std::move(s.executor);
+    j.payload = std::move(s.payload);
+    j.queue = std::move(s.queue);
+    j.priority = s.priority;
+    j.max_retries = s.max_retries.value_or(cfg.max_retries);
+    j.run_at = s.run_at.value_or(t);
+    j.timeout = s.timeout.value_or(0);
+    j.env = std::move(s.env);
+    j.cwd = std::move(s.cwd);
+    j.created_at = t;
+    j.updated_at = t;
+    return j;
+  }
+  static error not_found(const std::string& id) {
+    return error(error_kind::not_found, "queuectl.queue.not_found", "no job with id '" + id + "'");
+  }
+  error final_or_missing(const std::string& id, const char* what) {
+    auto j = storage_.get(id);
+    if (!j) return not_found(id);
+    return error(error_kind::conflict, "queuectl.queue.final",
+                 std::string("cannot ") + what + " job '" + id + "': it is already " + std::string(to_string(j->state)));
+  }
+
+  Storage storage_;
+  Backoff backoff_;
+  Executor executor_;
+  mutable std::shared_mutex config_mu_;
+  queue_config config_;
+  wake_signal wake_;
+};
+
+}  // namespace queuectl
