@@ -9,6 +9,7 @@ if(NOT TARGET queuectl_test_main)
 endif()
 
 # queuectl_add_test(NAME SOURCES a.cpp ... [LIBS x y] [LABELS l] [TIMEOUT s])
+# LABELS defaults to 'library' (run again under the sanitizers); end-to-end tests use 'e2e'.
 function(queuectl_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
@@ -18,7 +19,8 @@ function(queuectl_add_test name)
     set(T_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT})
-  if(T_LABELS)
-    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  if(NOT T_LABELS)
+    set(T_LABELS library)  # library tests also run in the sanitizer builds
   endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
 endfunction()
