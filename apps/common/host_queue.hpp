@@ -1,0 +1,25 @@
+// The queue type both apps use: SQLite storage, exponential backoff from the persisted
+// config, executors from plugins.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queuectl/backoff/exponential_backoff.hpp"
+#include "queuectl/basic_queue.hpp"
+#include "queuectl/plugin/plugin_executor.hpp"
+#include "queuectl/storage/sqlite_storage.hpp"
+
+namespace queuectl::app {
+
+using host_queue = basic_queue<sqlite_storage, exponential_backoff, plugin_executor>;
+
+/// Opens (creating if needed) the queue at `db`. Throws queuectl::error.
+std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor = {});
+
+/// Loads each plugin (by name or path) into one executor. Throws queuectl::error with the
+/// loader's one-line reason.
+plugin_executor load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs);
+
+}  // namespace queuectl::app

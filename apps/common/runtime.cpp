@@ -1,0 +1,158 @@
+// The worker runtime shared by queuectl-host and `queuectl worker start`.
+#include "runtime.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <random>
+
+#include "host_queue.hpp"
+#include "queuectl/worker_pool.hpp"
+#include "wal_watcher.hpp"
+
+namespace queuectl::app {
+
+namespace {
+
+void log_line(const std::string& msg) {
+  std::fprintf(stderr, "%s queuectl-host[%d]: %s\n", to_rfc3339(now()).c_str(), static_cast<int>(::getpid()),
+               msg.c_str());
+  std::fflush(stderr);
+}
+
+std::string this_hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+/// Detaches from the terminal (before any thread exists): double fork, new session,
+/// output to the log file (created 0600) or /dev/null.
+void daemonize(const std::optional<std::string>& log_file) {
+  if (pid_t pid = ::fork(); pid < 0) throw error(error_kind::runtime, "queuectl.host.fork", std::strerror(errno));
+  else if (pid > 0) ::_exit(0);
+  ::setsid();
+  if (pid_t pid = ::fork(); pid < 0) ::_exit(1);
+  else if (pid > 0) ::_exit(0);
+  const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int out = log_file ? ::open(log_file->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
+                           : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (in >= 0) ::dup2(in, 0);
+  if (out >= 0) {
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+  }
+}
+
+}  // namespace
+
+int run_runtime(const runtime_options& opts) {
+  if (opts.workers < 1 || opts.workers > 1024) {
+    std::fprintf(stderr, "queuectl: --workers must be between 1 and 1024, got %d\n", opts.workers);
+    return 2;
+  }
+  // Plugins load before anything is stored or detached, so a bad plugin is a clean exit 2.
+  plugin_executor executor;
+  try {
+    executor = load_plugins(opts.plugins, opts.plugin_dirs);
+  } catch (const error& e) {
+    std::fprintf(stderr, "queuectl: %s\n", e.what());
+    return 2;
+  }
+  if (opts.daemon) daemonize(opts.log_file);
+
+  // Signals are taken synchronously by this thread; every thread started below inherits
+  // the blocked mask, so jobs' own signals never reach the workers.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<host_queue> queue;
+  try {
+    queue = open_host_queue(opts.db, std::move(executor));
+  } catch (const error& e) {
+    std::fprintf(stderr, "queuectl: %s\n", e.what());
+    return e.kind() == error_kind::invalid_input ? 2 : 1;
+  }
+  host_queue& q = *queue;
+
+  worker_info me;
+  me.hostname = this_hostname();
+  me.pid = ::getpid();
+  me.slots = opts.workers;
+  me.started_at = now();
+  me.heartbeat_at = me.started_at;
+  {
+    std::mt19937_64 rng{std::random_device{}()};
+    char suffix[9];
+    std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rng()));
+    me.id = me.hostname + ":" + std::to_string(me.pid) + ":" + suffix;
+  }
+  try {
+    q.storage().upsert_worker(me);
+  } catch (const error& e) {
+    std::fprintf(stderr, "queuectl: %s\n", e.what());
+    return 1;
+  }
+
+  worker_pool_options wo;
+  wo.threads = opts.workers;
+  wo.owner_prefix = me.id;
+  wo.queues = opts.queues;
+  wo.on_tick = [&q, me]() mutable {
+    me.heartbeat_at = now();
+    q.storage().upsert_worker(me);
+    q.reload_config();  // pick up `queuectl config set` from other processes
+  };
+  worker_pool pool(q, wo);
+  wal_watcher watcher(opts.db, [&q] { q.wake().notify(); });
+  pool.start();
+  log_line("started " + std::to_string(opts.workers) + " worker(s) on " + opts.db + " (wake-up: " +
+           (watcher.active() ? "inotify" : "polling") + ")");
+
+  // First signal: graceful stop. Second signal or stop-timeout: stop the running jobs
+  // and hand them back unattempted.
+  siginfo_t info{};
+  while (::sigwaitinfo(&stop_signals, &info) < 0) {
+  }
+  log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
+  pool.request_stop();
+  const auto stop_timeout = std::chrono::milliseconds(static_cast<long long>(q.config().stop_timeout_seconds * 1000));
+  const auto deadline = std::chrono::steady_clock::now() + stop_timeout;
+  bool stopped = false;
+  while (!stopped) {
+    if (pool.wait_stopped_for(std::chrono::milliseconds(0))) {
+      stopped = true;
+      break;
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds(0)) break;
+    const auto slice = std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(20));
+    timespec ts{static_cast<time_t>(slice.count() / 1000000000), static_cast<long>(slice.count() % 1000000000)};
+    if (::sigtimedwait(&stop_signals, &info, &ts) >= 0) {
+      log_line("second signal: stopping running jobs now");
+      break;
+    }
+  }
+  if (!stopped) {
+    if (std::chrono::steady_clock::now() >= deadline) log_line("stop-timeout reached: stopping running jobs");
+    pool.abort_running();
+  }
+  pool.join();
+  try {
+    q.storage().remove_worker(me.id);
+  } catch (const error&) {
+  }
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace queuectl::app

@@ -1,0 +1,28 @@
+// The worker runtime: shared by `queuectl-host` and `queuectl worker start`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace queuectl::app {
+
+struct runtime_options {
+  std::string db;                        ///< resolved database location
+  int workers = 1;                       ///< worker slots (threads)
+  std::vector<std::string> plugins;      ///< plugin names or paths; at least "shell"
+  std::vector<std::string> plugin_dirs;  ///< extra search dirs (--plugin-dir)
+  std::vector<std::string> queues;       ///< empty: all queues
+  bool daemon = false;                   ///< detach (double fork before any thread starts)
+  std::optional<std::string> log_file;   ///< with --daemon: where output goes
+  std::optional<std::string> http_bind;  ///< serve REST API + dashboard (later issue)
+};
+
+/// Runs workers until SIGINT/SIGTERM (graceful: running jobs finish, nothing new is
+/// claimed; after stop-timeout-seconds they are killed and handed back) or a second
+/// signal (stop now, jobs handed back). Returns the process exit code: 0 after a clean
+/// stop, 2 for bad options or a plugin that fails to load (one line on stderr), 1 for a
+/// runtime failure.
+int run_runtime(const runtime_options& opts);
+
+}  // namespace queuectl::app

@@ -1,0 +1,55 @@
+// queuectl-host: the runtime — worker slots running jobs through executor plugins.
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "db_location.hpp"
+#include "queuectl/error.hpp"
+#include "runtime.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  queuectl::app::runtime_options opts;
+  std::string db;
+  po::options_description desc(
+      "Usage: queuectl-host --plugin shell [--plugin NAME|PATH]... [options]\n"
+      "Runs worker slots that claim jobs from the queue and execute them through plugins.\n"
+      "SIGINT/SIGTERM stop gracefully (running jobs finish); a second signal stops at once.\n\nOptions");
+  desc.add_options()("help,h", "show this help")(
+      "plugin,p", po::value<std::vector<std::string>>(&opts.plugins)->composing(),
+      "executor plugin to load, by name (shell, http, ...) or path; repeatable")(
+      "plugin-dir", po::value<std::vector<std::string>>(&opts.plugin_dirs)->composing(),
+      "extra directory searched for plugins first; repeatable")(
+      "workers,w", po::value<int>(&opts.workers)->default_value(1), "worker slots (parallel jobs)")(
+      "db", po::value<std::string>(&db), "database path (default $QUEUECTL_DB or $QUEUECTL_HOME/queue.db)")(
+      "queue", po::value<std::vector<std::string>>(&opts.queues)->composing(),
+      "only run jobs of this queue; repeatable (default: all)")(
+      "daemon", po::bool_switch(&opts.daemon), "detach from the terminal")(
+      "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "queuectl-host: %s (see --help)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (opts.plugins.empty()) {
+    std::fprintf(stderr, "queuectl-host: no --plugin given (e.g. --plugin shell)\n");
+    return 2;
+  }
+  if (vm.count("log-file")) opts.log_file = vm["log-file"].as<std::string>();
+  try {
+    opts.db = queuectl::app::resolve_db(vm.count("db") ? std::optional<std::string>(db) : std::nullopt);
+  } catch (const queuectl::error& e) {
+    std::fprintf(stderr, "queuectl-host: %s\n", e.what());
+    return e.kind() == queuectl::error_kind::invalid_input ? 2 : 1;
+  }
+  return queuectl::app::run_runtime(opts);
+}
