@@ -50,6 +50,15 @@ void daemonize(const std::optional<std::string>& log_file) {
   }
 }
 
+bool queue_drained(host_queue& q) {
+  try {
+    const state_counts c = q.counts();
+    return at(c, job_state::pending) + at(c, job_state::failed) + at(c, job_state::processing) == 0;
+  } catch (const error&) {
+    return false;  // busy database: ask again next time
+  }
+}
+
 }  // namespace
 
 int run_runtime(const runtime_options& opts) {
@@ -121,9 +130,24 @@ int run_runtime(const runtime_options& opts) {
   // First signal: graceful stop. Second signal or stop-timeout: stop the running jobs
   // and hand them back unattempted.
   siginfo_t info{};
-  while (::sigwaitinfo(&stop_signals, &info) < 0) {
+  if (opts.drain) {
+    // Batch mode: check every 20 ms whether anything is left to do.
+    const timespec slice{0, 20 * 1000 * 1000};
+    while (true) {
+      if (::sigtimedwait(&stop_signals, &info, &slice) >= 0) {
+        log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs");
+        break;
+      }
+      if (queue_drained(q)) {
+        log_line("queue drained");
+        break;
+      }
+    }
+  } else {
+    while (::sigwaitinfo(&stop_signals, &info) < 0) {
+    }
+    log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
   }
-  log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
   pool.request_stop();
   const auto stop_timeout = std::chrono::milliseconds(static_cast<long long>(q.config().stop_timeout_seconds * 1000));
   const auto deadline = std::chrono::steady_clock::now() + stop_timeout;

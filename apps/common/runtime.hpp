@@ -16,6 +16,8 @@ struct runtime_options {
   bool daemon = false;                   ///< detach (double fork before any thread starts)
   std::optional<std::string> log_file;   ///< with --daemon: where output goes
   std::optional<std::string> http_bind;  ///< serve REST API + dashboard (later issue)
+  /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
+  bool drain = false;
 };
 
 /// Runs workers until SIGINT/SIGTERM (graceful: running jobs finish, nothing new is

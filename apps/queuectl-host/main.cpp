@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       "queue", po::value<std::vector<std::string>>(&opts.queues)->composing(),
       "only run jobs of this queue; repeatable (default: all)")(
       "daemon", po::bool_switch(&opts.daemon), "detach from the terminal")(
+      "drain", po::bool_switch(&opts.drain), "exit once no job is pending, waiting for a retry or running")(
       "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)");
   po::variables_map vm;
   try {
