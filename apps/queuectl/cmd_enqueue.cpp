@@ -1,0 +1,130 @@
+// enqueue '<json>' | enqueue --file F|- : parse and validate everything first, then one
+// transaction, then print the ids. Bad input exits 2 with nothing stored.
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "cli.hpp"
+#include "output.hpp"
+#include "queuectl/job_codec.hpp"
+
+namespace queuectl::cli {
+
+namespace {
+
+/// Largest accepted job spec (one JSON object / one JSON Lines line).
+constexpr std::size_t max_spec_bytes = 1 << 20;
+
+std::string read_all(const std::string& path) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw usage_error("--file " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const bool bad = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (bad) throw usage_error("--file " + path + ": read error");
+  return text;
+}
+
+void check_line_sizes(std::string_view text) {
+  std::size_t line = 1, start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end - start > max_spec_bytes)
+      throw error(error_kind::invalid_input, "queuectl.spec.too_large",
+                  "line " + std::to_string(line) + ": job spec is larger than 1 MiB");
+    start = end + 1;
+    ++line;
+  }
+}
+
+/// Same rule as the codec applies to a spec's "queue".
+bool valid_queue_name(std::string_view q) {
+  if (q.empty() || q.size() > 128) return false;
+  for (char c : q)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == ':')) return false;
+  return true;
+}
+
+}  // namespace
+
+int cmd_enqueue(const globals& g, const args_t& args) {
+  command_parser p(
+      g, "enqueue", "'<json>' | --file F|-  [--delay 30s | --run-at T] [--priority N] [--queue Q] ...",
+      "Adds one job from a JSON object, or many from JSON Lines (--file F, or - for stdin) in one\n"
+      "transaction, and prints each job's id on its own line. Fields: id, command, executor,\n"
+      "payload, queue, priority, max_retries, run_at, timeout, env, cwd. The options below\n"
+      "override the spec's fields (for every job of a --file). Invalid input exits 2 and stores\n"
+      "nothing, e.g.:\n"
+      "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\"}'");
+  p.positional("spec");
+  p.options()("file,f", po::value<std::string>()->value_name("F"), "read JSON Lines from F ('-': stdin)")(
+      "delay", po::value<std::string>()->value_name("AGE"), "run no earlier than AGE from now (30s, 5m, 1h, 2d)")(
+      "run-at", po::value<std::string>()->value_name("T"), "run no earlier than T (RFC 3339, e.g. 2026-01-02T03:04:05Z)")(
+      "priority", po::value<int>()->value_name("N"), "higher runs first (default 0)")(
+      "queue", po::value<std::string>()->value_name("Q"), "queue name (default 'default')")(
+      "timeout", po::value<double>()->value_name("S"), "seconds per attempt, 0 = none")(
+      "max-retries", po::value<int>()->value_name("N"), "attempts before the job is dead (0: one attempt)");
+  if (!p.parse(args)) return exit_ok;
+
+  if (p.has("spec") == p.has("file")) throw usage_error("give either one '<json>' job spec or --file F");
+  if (p.has("delay") && p.has("run-at")) throw usage_error("give either --delay or --run-at, not both");
+  std::optional<time_point> run_at;
+  if (auto d = p.maybe<std::string>("delay")) {
+    const auto delay = app::parse_duration(*d);
+    if (!delay) throw usage_error("--delay: '" + *d + "' is not a duration like 30s, 5m, 1h, 2d");
+    run_at = now() + *delay;
+  }
+  if (auto t = p.maybe<std::string>("run-at")) {
+    run_at = parse_rfc3339(*t);
+    if (!run_at) throw usage_error("--run-at: '" + *t + "' is not an RFC 3339 time like 2026-01-02T03:04:05Z");
+  }
+  const auto queue = p.maybe<std::string>("queue");
+  if (queue && !valid_queue_name(*queue))
+    throw usage_error("--queue: '" + *queue + "' is not a queue name (letters, digits, . _ : -; at most 128)");
+  const auto timeout = p.maybe<double>("timeout");
+  if (timeout && (!std::isfinite(*timeout) || *timeout < 0)) throw usage_error("--timeout must be a number >= 0");
+  const auto max_retries = p.maybe<int>("max-retries");
+  if (max_retries && *max_retries < 0) throw usage_error("--max-retries must be >= 0");
+  const auto priority = p.maybe<int>("priority");
+
+  std::vector<job_spec> specs;
+  if (p.has("spec")) {
+    const std::string text = p.get<std::string>("spec");
+    if (text.size() > max_spec_bytes)
+      throw error(error_kind::invalid_input, "queuectl.spec.too_large", "job spec is larger than 1 MiB");
+    specs.push_back(parse_job_spec(text));
+  } else {
+    const std::string path = p.get<std::string>("file");
+    const std::string text = read_all(path);
+    check_line_sizes(text);
+    specs = parse_job_specs_jsonl(text);
+    if (specs.empty()) {
+      std::fprintf(stderr, "queuectl: no job specs in %s: nothing enqueued\n", path == "-" ? "stdin" : path.c_str());
+      return exit_ok;
+    }
+  }
+  for (auto& s : specs) {
+    if (run_at) s.run_at = run_at;
+    if (priority) s.priority = *priority;
+    if (queue) s.queue = *queue;
+    if (timeout) s.timeout = *timeout;
+    if (max_retries) s.max_retries = *max_retries;
+  }
+
+  auto q = open_queue(p);
+  std::string out;
+  for (const auto& id : q->enqueue(std::move(specs))) {
+    out += id;
+    out += '\n';
+  }
+  print(out);
+  return exit_ok;
+}
+
+}  // namespace queuectl::cli

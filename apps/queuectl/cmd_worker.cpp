@@ -1,0 +1,128 @@
+// worker start (the shared runtime), worker stop (SIGTERM to the registered workers here).
+#include <signal.h>
+#include <cerrno>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <thread>
+
+#include "cli.hpp"
+#include "db_location.hpp"
+#include "output.hpp"
+#include "runtime.hpp"
+
+namespace queuectl::cli {
+
+namespace {
+
+int worker_start(const globals& g, const args_t& args) {
+  command_parser p(g, "worker start", "[--count N] [--queue Q]... [--daemon [--log-file F]] [--plugin-dir D]...",
+                   "Runs N worker slots in the foreground until SIGINT/SIGTERM (or 'queuectl worker stop'),\n"
+                   "then lets the running jobs finish and exits 0. Several 'worker start' processes share\n"
+                   "the queue. Jobs run through the default executor plugins (shell).");
+  p.options()("count,c", po::value<int>()->value_name("N")->default_value(1), "worker slots (parallel jobs)")(
+      "queue", po::value<std::vector<std::string>>()->value_name("Q")->composing(),
+      "only run jobs of this queue; repeatable (default: all)")(
+      "daemon", "detach from the terminal and run in the background")(
+      "log-file", po::value<std::string>()->value_name("F"), "with --daemon: append the log here (default: discard)")(
+      "plugin-dir", po::value<std::vector<std::string>>()->value_name("D")->composing(),
+      "extra directory searched for plugins first; repeatable");
+  if (!p.parse(args)) return exit_ok;
+  app::runtime_options o;
+  o.workers = p.get<int>("count");
+  if (o.workers < 1) throw usage_error("--count must be at least 1");
+  o.plugins = {"shell"};
+  if (auto d = p.maybe<std::vector<std::string>>("plugin-dir")) o.plugin_dirs = *d;
+  if (auto q = p.maybe<std::vector<std::string>>("queue")) o.queues = *q;
+  o.daemon = p.has("daemon");
+  if (auto f = p.maybe<std::string>("log-file")) {
+    if (!o.daemon) throw usage_error("--log-file goes with --daemon");
+    o.log_file = *f;
+  }
+  o.db = p.db();
+  return app::run_runtime(o);
+}
+
+std::string this_hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+/// Our own kind of process: guards against signalling a pid the kernel gave to someone
+/// else after a worker died without unregistering.
+bool is_queuectl_process(std::int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  if (!in) return false;
+  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return cmdline.find("queuectl") != std::string::npos;
+}
+
+/// Exited (or exited and not yet reaped by its parent).
+bool has_exited(std::int64_t pid) {
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+}
+
+int worker_stop(const globals& g, const args_t& args) {
+  command_parser p(g, "worker stop", "[--wait [--timeout AGE]]",
+                   "Gracefully stops every worker process of this queue on this host (SIGTERM: running jobs\n"
+                   "finish, nothing new is claimed) and prints how many were signalled. Exits 0 even if none.");
+  p.options()("wait", "wait until the signalled processes have exited")(
+      "timeout", po::value<std::string>()->value_name("AGE"),
+      "with --wait: give up (exit 1) after AGE (default: stop-timeout-seconds + 10s)");
+  if (!p.parse(args)) return exit_ok;
+  std::optional<milliseconds> timeout;
+  if (auto t = p.maybe<std::string>("timeout")) {
+    timeout = app::parse_duration(*t);
+    if (!timeout) throw usage_error("--timeout: '" + *t + "' is not a duration like 30s, 5m");
+  }
+  auto q = open_queue(p);
+  const std::string host = this_hostname();
+  std::set<std::int64_t> signalled;
+  std::size_t elsewhere = 0;
+  for (const auto& w : q->storage().workers()) {
+    if (w.hostname != host) {
+      ++elsewhere;
+      continue;
+    }
+    if (w.pid <= 0 || w.pid == ::getpid() || signalled.count(w.pid) || !is_queuectl_process(w.pid)) continue;
+    if (::kill(static_cast<pid_t>(w.pid), SIGTERM) == 0) signalled.insert(w.pid);
+  }
+  print("signalled " + std::to_string(signalled.size()) + " worker process" + (signalled.size() == 1 ? "" : "es") +
+        "\n");
+  if (elsewhere)
+    std::fprintf(stderr, "queuectl: %zu worker process(es) on other hosts were not signalled\n", elsewhere);
+  if (!p.has("wait") || signalled.empty()) return exit_ok;
+  std::fflush(stdout);
+  const auto limit = timeout ? *timeout
+                             : milliseconds(static_cast<long long>(q->config().stop_timeout_seconds * 1000) + 10'000);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    std::erase_if(signalled, has_exited);
+    if (signalled.empty()) return exit_ok;
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw error(error_kind::runtime, "queuectl.cli.stop_timeout",
+                  std::to_string(signalled.size()) + " worker process(es) still running after " +
+                      app::format_duration(limit));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+int cmd_worker(const globals& g, const args_t& args) {
+  static const std::vector<subcommand> subs = {
+      {"start", "run N workers in the foreground (--daemon: in the background)", worker_start},
+      {"stop", "gracefully stop every worker on this host", worker_stop},
+  };
+  return dispatch_group(g, "worker", subs, args);
+}
+
+}  // namespace queuectl::cli

@@ -1,0 +1,154 @@
+// queuectl: the command-line interface of DESIGN §4. Formats and exit codes are an API:
+// 0 ok, 1 runtime failure, 2 bad usage or bad input (one line on stderr), 3 not found.
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "cli.hpp"
+#include "queuectl/error.hpp"
+
+#ifndef QUEUECTL_VERSION
+#define QUEUECTL_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace queuectl::cli;
+
+struct command_entry {
+  const char* name;
+  const char* summary;
+  int (*run)(const globals&, const args_t&);
+};
+
+// A function-local table: nothing is built before main runs.
+const command_entry* find_command(std::string_view name, bool list_all = false) {
+  static const command_entry commands[] = {
+      {"enqueue", "add a job ('<json>') or many (--file F|-, JSON Lines, one transaction); prints ids", cmd_enqueue},
+      {"worker", "worker start --count N [--daemon] | worker stop", cmd_worker},
+      {"status", "job counts per state and active worker slots", cmd_status},
+      {"list", "list jobs [--state S] [--queue Q] [--limit N] [--offset N]", cmd_list},
+      {"show", "one job: every field and its attempts", cmd_show},
+      {"logs", "each attempt of a job: exit code, outcome, then its output", cmd_logs},
+      {"dlq", "dead-letter queue: dlq list | dlq retry ID | dlq retry --all", cmd_dlq},
+      {"config", "config get [KEY] | config set KEY VALUE | config reset", cmd_config},
+      {"metrics", "throughput, success rate, durations, counts [--since 1h]", cmd_metrics},
+      {"cancel", "cancel a job (a running one is stopped by its worker)", cmd_cancel},
+      {"purge", "delete finished jobs [--state S]... [--older-than 7d]", cmd_purge},
+      {"delete", "delete one job that is not running", cmd_delete},
+  };
+  if (list_all) return commands;
+  for (const auto& c : commands)
+    if (name == c.name) return &c;
+  return nullptr;
+}
+constexpr std::size_t command_count = 12;
+
+void print_help() {
+  std::string o =
+      "Usage: queuectl [--db PATH] COMMAND [options]\n\n"
+      "A background job queue: enqueue jobs, run workers, inspect and manage the queue.\n\n"
+      "Commands:\n";
+  const command_entry* all = find_command("", true);
+  for (std::size_t i = 0; i < command_count; ++i) {
+    o += "  ";
+    o += all[i].name;
+    o.append(10 - std::strlen(all[i].name), ' ');
+    o += all[i].summary;
+    o += '\n';
+  }
+  o +=
+      "\nGlobal options:\n"
+      "  --db PATH      database (default: $QUEUECTL_DB, else $QUEUECTL_HOME/queue.db,\n"
+      "                 QUEUECTL_HOME defaulting to ~/.queuectl)\n"
+      "  -h, --help     show help; 'queuectl COMMAND --help' for a command's options\n"
+      "  --version      print the version\n\n"
+      "Read commands take --json (pretty JSON for scripts).\n"
+      "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input, 3 not found.\n";
+  print(o);
+}
+
+/// One line on stderr, whatever the message holds.
+int fail(int code, const std::string& message) {
+  std::string line = "queuectl: " + message;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (line.size() > 1000) line = line.substr(0, 997) + "...";
+  line += '\n';
+  std::fflush(stdout);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return code;
+}
+
+int exit_code_for(queuectl::error_kind k) {
+  switch (k) {
+    case queuectl::error_kind::invalid_input:
+    case queuectl::error_kind::conflict:
+      return exit_usage;
+    case queuectl::error_kind::not_found:
+      return exit_not_found;
+    default:
+      return exit_failure;
+  }
+}
+
+/// The most specific command whose --help explains a usage error.
+std::string help_topic(const std::string& command) {
+  const std::string& parsing = current_command();
+  return parsing.empty() ? command : parsing;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  globals g;
+  std::string command;
+  try {
+    // Global options come before the command; the command parses the rest.
+    int i = 1;
+    for (; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      if (a == "--db") {
+        if (i + 1 >= argc) return fail(exit_usage, "--db needs a value (see 'queuectl --help')");
+        g.db = argv[++i];
+      } else if (a.rfind("--db=", 0) == 0) {
+        g.db = std::string(a.substr(5));
+      } else if (a == "--help" || a == "-h") {
+        print_help();
+        return exit_ok;
+      } else if (a == "--version") {
+        print("queuectl " QUEUECTL_VERSION "\n");
+        return exit_ok;
+      } else if (!a.empty() && a[0] == '-') {
+        return fail(exit_usage, "unknown option '" + std::string(a) + "' before the command (see 'queuectl --help')");
+      } else {
+        break;
+      }
+    }
+    if (i >= argc) return fail(exit_usage, "missing command (see 'queuectl --help')");
+    command = argv[i];
+    if (command == "help") {
+      if (i + 1 >= argc) {
+        print_help();
+        return exit_ok;
+      }
+      command = argv[i + 1];
+      if (const command_entry* c = find_command(command)) return c->run(g, {"--help"});
+      return fail(exit_usage, "unknown command '" + command + "' (see 'queuectl --help')");
+    }
+    const command_entry* c = find_command(command);
+    if (!c) return fail(exit_usage, "unknown command '" + command + "' (see 'queuectl --help')");
+    return c->run(g, args_t(argv + i + 1, argv + argc));
+  } catch (const usage_error& e) {
+    return fail(exit_usage, std::string(e.what()) + " (see 'queuectl " + help_topic(command) + " --help')");
+  } catch (const boost::program_options::error& e) {
+    return fail(exit_usage, std::string(e.what()) + " (see 'queuectl " + help_topic(command) + " --help')");
+  } catch (const queuectl::error& e) {
+    return fail(exit_code_for(e.kind()), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(exit_failure, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(exit_failure, e.what());
+  }
+}
