@@ -430,7 +430,7 @@ std::string job_json(const job& j, const std::vector<attempt_record>& attempts) 
   d.Parse<rapidjson::kParseFullPrecisionFlag>(job_text.c_str(), job_text.size());
   rapidjson::Document a(&d.GetAllocator());
   a.Parse<rapidjson::kParseFullPrecisionFlag>(attempts_text.c_str(), attempts_text.size());
-  d.AddMember("attempts", rapidjson::Value(a, d.GetAllocator()), d.GetAllocator());
+  d.AddMember("history", rapidjson::Value(a, d.GetAllocator()), d.GetAllocator());
   return pretty([&](pretty_writer& w) { d.Accept(w); });
 }
 

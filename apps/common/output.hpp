@@ -245,7 +245,8 @@ void write_metrics(Writer& w, const metrics_snapshot& m) {
 // ---- pretty JSON strings for the CLI (PrettyWriter: `"key": value`, 4-space indent) ----
 
 std::string jobs_json(const std::vector<job>& jobs);
-/// The job object with an extra "attempts" array.
+/// The job object with one more member, "history": the array of its attempt records (the
+/// job's own "attempts" member is the count).
 std::string job_json(const job& j, const std::vector<attempt_record>& attempts);
 std::string attempts_json(const std::vector<attempt_record>& attempts);
 std::string status_json(const status_snapshot& s);

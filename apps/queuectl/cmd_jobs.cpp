@@ -38,7 +38,7 @@ int cmd_list(const globals& g, const args_t& args) {
 int cmd_show(const globals& g, const args_t& args) {
   command_parser p(g, "show", "ID [--json]",
                    "Shows one job: every field, then its attempts.\n"
-                   "With --json: the job object with an \"attempts\" array. Exit 3 if there is no such job.");
+                   "With --json: the job object plus \"history\", the array of its attempts. Exit 3 if there is no such job.");
   p.positional("id").json();
   if (!p.parse(args)) return exit_ok;
   const std::string id = p.required("id");
