@@ -139,7 +139,10 @@ int main(int argc, char** argv) {
     }
     const command_entry* c = find_command(command);
     if (!c) return fail(exit_usage, "unknown command '" + command + "' (see 'queuectl --help')");
-    return c->run(g, args_t(argv + i + 1, argv + argc));
+    const int rc = c->run(g, args_t(argv + i + 1, argv + argc));
+    // Output that did not reach its destination (disk full, closed pipe) is a failure.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) return fail(exit_failure, "cannot write the output");
+    return rc;
   } catch (const usage_error& e) {
     return fail(exit_usage, std::string(e.what()) + " (see 'queuectl " + help_topic(command) + " --help')");
   } catch (const boost::program_options::error& e) {
