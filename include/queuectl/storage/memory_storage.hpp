@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "queuectl/concepts.hpp"
@@ -32,12 +33,11 @@ class memory_storage {
 
   void insert(const std::vector<job>& jobs) {
     std::lock_guard lock(mu_);
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      const bool dup_in_batch =
-          std::any_of(jobs.begin(), jobs.begin() + static_cast<std::ptrdiff_t>(i), [&](const job& o) { return o.id == jobs[i].id; });
-      if (dup_in_batch || jobs_.count(jobs[i].id))
-        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + jobs[i].id + "' already exists");
-    }
+    std::unordered_set<std::string_view> batch;  // all-or-nothing: check every id first
+    batch.reserve(jobs.size());
+    for (const job& j : jobs)
+      if (!batch.insert(j.id).second || jobs_.count(j.id))
+        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
     for (const job& in : jobs) {
       job j = in;
       j.seq = ++next_seq_;
