@@ -1,0 +1,324 @@
+/// @file
+/// @brief JSON codec for jobs (RapidJSON): parse and validate job specs, write jobs.
+///
+/// Every rejection throws queuectl::error (kind invalid_input) with a stable id
+/// `queuectl.spec.<field or problem>` and a one-line message naming the field.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <climits>
+#include <cmath>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queuectl/error.hpp"
+#include "queuectl/job.hpp"
+#include "queuectl/storage_types.hpp"
+#include "queuectl/time.hpp"
+
+namespace queuectl {
+
+/// @brief Size limits applied while parsing.
+struct codec_limits {
+  std::size_t max_spec_bytes = (1u << 20) + (64u << 10);  ///< one whole spec
+  std::size_t max_payload_bytes = 1u << 20;               ///< the payload object, compact
+  std::size_t max_command_bytes = 256u << 10;
+  int max_retries_limit = 1000;
+};
+
+namespace detail {
+
+using json_value = rapidjson::Value;
+
+inline bool id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '-';
+}
+
+inline std::string describe(const json_value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kStringType: return "a string";
+    default: return v.IsInt64() || v.IsUint64() ? "the integer " + std::to_string(v.IsInt64() ? v.GetInt64() : 0) : "a number";
+  }
+}
+
+inline std::string want_string(const json_value& v, const char* field) {
+  if (!v.IsString()) throw invalid_field(field, "must be a string, got " + describe(v));
+  return std::string(v.GetString(), v.GetStringLength());
+}
+
+/// An integer in [min, max]; rejects fractions, strings and out-of-range numbers.
+inline long long want_int(const json_value& v, const char* field, long long min, long long max, const char* what) {
+  long long out = 0;
+  if (v.IsInt64()) out = v.GetInt64();
+  else if (v.IsUint64()) out = LLONG_MAX;
+  else if (v.IsDouble()) throw invalid_field(field, std::string("must be ") + what + ", got a fraction");
+  else throw invalid_field(field, std::string("must be ") + what + ", got " + describe(v));
+  if (out < min || out > max)
+    throw invalid_field(field, std::string("must be ") + what + ", got " + (v.IsUint64() && !v.IsInt64() ? "a huge number" : std::to_string(out)));
+  return out;
+}
+
+inline double want_seconds(const json_value& v, const char* field) {
+  if (!v.IsNumber()) throw invalid_field(field, "must be a number of seconds, got " + describe(v));
+  const double d = v.GetDouble();
+  if (!std::isfinite(d) || d < 0 || d > 365.0 * 86400) throw invalid_field(field, "must be between 0 and one year of seconds");
+  return d;
+}
+
+inline bool env_name_ok(std::string_view n) {
+  if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+inline std::string compact(const json_value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+inline job_spec spec_from_object(const json_value& o, const codec_limits& lim) {
+  if (!o.IsObject()) throw error(error_kind::invalid_input, "queuectl.spec.not_object", "a job spec must be a JSON object, got " + describe(o));
+  job_spec s;
+  std::set<std::string_view> seen;
+  bool has_command = false;
+  for (auto m = o.MemberBegin(); m != o.MemberEnd(); ++m) {
+    const std::string_view key(m->name.GetString(), m->name.GetStringLength());
+    const json_value& v = m->value;
+    if (!seen.insert(key).second)
+      throw error(error_kind::invalid_input, "queuectl.spec.duplicate_field", std::string(key) + ": given twice");
+    if (key == "id") {
+      s.id = want_string(v, "id");
+      if (s.id.empty() || s.id.size() > 128) throw invalid_field("id", "must be 1 to 128 characters");
+      for (char c : s.id)
+        if (!id_char(c)) throw invalid_field("id", "may contain only letters, digits and . _ : -");
+    } else if (key == "command") {
+      s.command = want_string(v, "command");
+      if (s.command.size() > lim.max_command_bytes)
+        throw error(error_kind::invalid_input, "queuectl.spec.too_large", "command: longer than " + std::to_string(lim.max_command_bytes) + " bytes");
+      if (s.command.find('\0') != std::string::npos) throw invalid_field("command", "must not contain NUL bytes");
+      has_command = true;
+    } else if (key == "executor") {
+      s.executor = want_string(v, "executor");
+      bool ok = !s.executor.empty() && s.executor.size() <= 64 && s.executor[0] >= 'a' && s.executor[0] <= 'z';
+      for (char c : s.executor) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+      if (!ok) throw invalid_field("executor", "must be a plugin name: a lowercase letter, then up to 63 of a-z 0-9 _ -");
+    } else if (key == "payload") {
+      if (!v.IsObject()) throw invalid_field("payload", "must be a JSON object, got " + describe(v));
+      s.payload = compact(v);
+      if (s.payload.size() > lim.max_payload_bytes)
+        throw error(error_kind::invalid_input, "queuectl.spec.too_large",
+                    "payload: " + std::to_string(s.payload.size()) + " bytes exceeds the limit of " + std::to_string(lim.max_payload_bytes));
+    } else if (key == "queue") {
+      s.queue = want_string(v, "queue");
+      bool ok = !s.queue.empty() && s.queue.size() <= 64;
+      for (char c : s.queue) ok = ok && id_char(c) && c != ':';
+      if (!ok) throw invalid_field("queue", "must be 1 to 64 of letters, digits and . _ -");
+    } else if (key == "priority") {
+      s.priority = static_cast<int>(want_int(v, "priority", INT_MIN / 2, INT_MAX / 2, "an integer"));
+    } else if (key == "max_retries") {
+      s.max_retries = static_cast<int>(want_int(v, "max_retries", 0, lim.max_retries_limit,
+                                                ("a non-negative integer up to " + std::to_string(lim.max_retries_limit)).c_str()));
+    } else if (key == "run_at") {
+      if (v.IsString()) {
+        auto t = parse_rfc3339(std::string_view(v.GetString(), v.GetStringLength()));
+        if (!t) throw invalid_field("run_at", "'" + std::string(v.GetString()) + "' is not an RFC 3339 time like 2026-01-31T12:00:00Z");
+        s.run_at = *t;
+      } else if (v.IsNumber()) {
+        const double secs = v.GetDouble();
+        if (!std::isfinite(secs) || secs < 0 || secs > 32503680000.0) throw invalid_field("run_at", "epoch seconds out of range");
+        s.run_at = from_ms(static_cast<std::int64_t>(std::llround(secs * 1000.0)));
+      } else {
+        throw invalid_field("run_at", "must be an RFC 3339 string or epoch seconds, got " + describe(v));
+      }
+    } else if (key == "timeout") {
+      s.timeout = want_seconds(v, "timeout");
+    } else if (key == "env") {
+      if (!v.IsObject()) throw invalid_field("env", "must be an object of strings, got " + describe(v));
+      for (auto e = v.MemberBegin(); e != v.MemberEnd(); ++e) {
+        const std::string name(e->name.GetString(), e->name.GetStringLength());
+        if (!env_name_ok(name)) throw invalid_field("env", "'" + name + "' is not a valid variable name");
+        if (!e->value.IsString()) throw invalid_field("env", name + " must be a string, got " + describe(e->value));
+        std::string val(e->value.GetString(), e->value.GetStringLength());
+        if (val.find('\0') != std::string::npos) throw invalid_field("env", name + " must not contain NUL bytes");
+        s.env[name] = std::move(val);
+      }
+    } else if (key == "cwd") {
+      s.cwd = want_string(v, "cwd");
+      if (s.cwd.find('\0') != std::string::npos) throw invalid_field("cwd", "must not contain NUL bytes");
+    } else {
+      throw error(error_kind::invalid_input, "queuectl.spec.unknown_field",
+                  std::string(key) + ": unknown field (known: id, command, executor, payload, queue, priority, "
+                                     "max_retries, run_at, timeout, env, cwd)");
+    }
+  }
+  if (s.executor == "shell" && (!has_command || s.command.empty()))
+    throw invalid_field("command", "required (a non-empty shell command) for the shell executor");
+  return s;
+}
+
+}  // namespace detail
+
+/// @brief Parses and validates one job spec. Throws queuectl::error (invalid_input).
+inline job_spec parse_job_spec(std::string_view json, const codec_limits& limits = {}) {
+  if (json.size() > limits.max_spec_bytes)
+    throw error(error_kind::invalid_input, "queuectl.spec.too_large",
+                "spec: " + std::to_string(json.size()) + " bytes exceeds the limit of " + std::to_string(limits.max_spec_bytes));
+  // Without kParseStopWhenDoneFlag, trailing text after the object is an error too.
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
+  if (doc.HasParseError()) {
+    const bool enc = doc.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding;
+    throw error(error_kind::invalid_input, enc ? "queuectl.spec.encoding" : "queuectl.spec.parse_error",
+                std::string(enc ? "invalid UTF-8" : "malformed JSON") + " at offset " + std::to_string(doc.GetErrorOffset()) +
+                    ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return detail::spec_from_object(doc, limits);
+}
+
+/// @brief Parses JSON Lines (blank lines skipped): all specs or, on any error, none —
+/// the error names the line (`line 3: max_retries: …`).
+inline std::vector<job_spec> parse_job_specs_jsonl(std::string_view text, const codec_limits& limits = {}) {
+  std::vector<job_spec> out;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    try {
+      out.push_back(parse_job_spec(line, limits));
+    } catch (const error& e) {
+      throw error(e.kind(), e.id(), "line " + std::to_string(line_no) + ": " + e.message());
+    }
+  }
+  return out;
+}
+
+// ---- writing --------------------------------------------------------------------------
+
+/// Writes a time as RFC 3339 UTC (`…Z`).
+template <class Writer>
+void write_time(Writer& w, time_point t) {
+  const std::string s = to_rfc3339(t);
+  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+template <class Writer>
+void write_string(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+/// @brief Writes one job as a JSON object (payload and env as objects, times RFC 3339).
+template <class Writer>
+void write_job(Writer& w, const job& j) {
+  w.StartObject();
+  w.Key("id"); write_string(w, j.id);
+  w.Key("command"); write_string(w, j.command);
+  w.Key("executor"); write_string(w, j.executor);
+  w.Key("payload");
+  {
+    rapidjson::Document p;
+    p.Parse(j.payload.c_str());
+    if (p.HasParseError()) w.StartObject(), w.EndObject();
+    else p.Accept(w);
+  }
+  w.Key("queue"); write_string(w, j.queue);
+  w.Key("state"); write_string(w, to_string(j.state));
+  w.Key("attempts"); w.Int(j.attempts);
+  w.Key("max_retries"); w.Int(j.max_retries);
+  w.Key("recoveries"); w.Int(j.recoveries);
+  w.Key("priority"); w.Int(j.priority);
+  w.Key("run_at"); write_time(w, j.run_at);
+  w.Key("timeout"); w.Double(j.timeout);
+  w.Key("env");
+  w.StartObject();
+  for (const auto& [k, v] : j.env) {
+    w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    write_string(w, v);
+  }
+  w.EndObject();
+  w.Key("cwd"); write_string(w, j.cwd);
+  w.Key("created_at"); write_time(w, j.created_at);
+  w.Key("updated_at"); write_time(w, j.updated_at);
+  w.Key("last_error");
+  if (j.last_error.empty()) w.Null(); else write_string(w, j.last_error);
+  w.Key("exit_code");
+  if (j.exit_code) w.Int(*j.exit_code); else w.Null();
+  w.Key("lease_owner");
+  if (j.lease_owner.empty()) w.Null(); else write_string(w, j.lease_owner);
+  w.Key("lease_expires_at");
+  if (j.lease_expires_at) write_time(w, *j.lease_expires_at); else w.Null();
+  w.EndObject();
+}
+
+/// @brief Writes one attempt record as a JSON object.
+template <class Writer>
+void write_attempt_record(Writer& w, const attempt_record& a) {
+  w.StartObject();
+  w.Key("number"); w.Int(a.number);
+  w.Key("worker"); write_string(w, a.worker);
+  w.Key("started_at"); write_time(w, a.started_at);
+  w.Key("finished_at");
+  if (a.finished_at) write_time(w, *a.finished_at); else w.Null();
+  w.Key("duration_ms");
+  if (a.finished_at) w.Int64((*a.finished_at - a.started_at).count()); else w.Null();
+  w.Key("outcome"); write_string(w, to_string(a.outcome));
+  w.Key("exit_code");
+  if (a.exit_code) w.Int(*a.exit_code); else w.Null();
+  w.Key("error");
+  if (a.error.empty()) w.Null(); else write_string(w, a.error);
+  w.Key("output"); write_string(w, a.output);
+  w.EndObject();
+}
+
+/// Serializes with a pretty (2-space indent, `"key": value`) or a compact writer.
+template <class F>
+std::string json_text(bool pretty, F&& write) {
+  rapidjson::StringBuffer sb;
+  if (pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+    w.SetIndent(' ', 2);
+    write(w);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    write(w);
+  }
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+/// @brief One job as JSON text.
+inline std::string to_json(const job& j, bool pretty = false) {
+  return json_text(pretty, [&](auto& w) { write_job(w, j); });
+}
+/// @brief A JSON array of jobs (`[]` when empty).
+inline std::string to_json(const std::vector<job>& jobs, bool pretty = false) {
+  return json_text(pretty, [&](auto& w) {
+    w.StartArray();
+    for (const auto& j : jobs) write_job(w, j);
+    w.EndArray();
+  });
+}
+/// @brief One attempt record as JSON text.
+inline std::string to_json(const attempt_record& a, bool pretty = false) {
+  return json_text(pretty, [&](auto& w) { write_attempt_record(w, a); });
+}
+
+}  // namespace queuectl
