@@ -1,0 +1,374 @@
+// basic_queue state machine and worker_pool, over memory storage (no SOCI needed).
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "queuectl/backoff/constant_backoff.hpp"
+#include "queuectl/backoff/exponential_backoff.hpp"
+#include "queuectl/backoff/jittered.hpp"
+#include "queuectl/backoff/linear_backoff.hpp"
+#include "queuectl/executor/function_executor.hpp"
+#include "queuectl/memory_queue.hpp"
+#include "queuectl/worker_pool.hpp"
+#include "printers.hpp"
+#include "wait_until.hpp"
+
+using namespace queuectl;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Backoff in tens of milliseconds, so retry timing is checked without slow tests.
+struct tiny_backoff {
+  milliseconds delay(int n) const { return milliseconds(10 * n); }
+};
+static_assert(backoff_policy<tiny_backoff>);
+
+/// Executor whose outcome the test scripts per command.
+struct scripted_executor {
+  std::shared_ptr<std::atomic<int>> runs = std::make_shared<std::atomic<int>>(0);
+  attempt_result execute(const job& j, const execution_context& ctx) {
+    ++*runs;
+    if (j.command == "ok") return attempt_result::ok();
+    if (j.command == "permanent") return attempt_result::failure("gone", true);
+    if (j.command == "retry-after") {
+      auto r = attempt_result::failure("busy");
+      r.retry_after = 700ms;
+      return r;
+    }
+    if (j.command == "throw") throw std::runtime_error("boom");
+    if (j.command == "wait-stop") {
+      while (!ctx.stop.stop_requested()) std::this_thread::sleep_for(1ms);
+      return attempt_result::failure("canceled");
+    }
+    auto r = attempt_result::failure("exit 7");
+    r.exit_code = 7;
+    return r;
+  }
+};
+
+using test_queue = basic_queue<memory_storage_mt, tiny_backoff, scripted_executor>;
+
+job_spec spec(std::string command, std::optional<int> max_retries = std::nullopt, std::string id = {}) {
+  job_spec s;
+  s.id = std::move(id);
+  s.command = std::move(command);
+  s.max_retries = max_retries;
+  return s;
+}
+
+/// Claims and runs the job once it is due, failing the test after `timeout`.
+job run_when_due(test_queue& q, const std::string& id, std::chrono::milliseconds timeout = 2s) {
+  BOOST_REQUIRE(test::wait_until([&] { return q.run_once("w"); }, timeout));
+  return q.get(id);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(backoff_policies)
+
+BOOST_AUTO_TEST_CASE(exponential_is_base_to_the_n_capped) {
+  exponential_backoff b;
+  BOOST_TEST(b.delay(1).count() == 2000);
+  BOOST_TEST(b.delay(2).count() == 4000);
+  BOOST_TEST(b.delay(3).count() == 8000);
+  b.max_seconds = 5;
+  BOOST_TEST(b.delay(3).count() == 5000);
+  b.base = 1.5;
+  b.max_seconds = 100;
+  BOOST_TEST(b.delay(2).count() == 2250);
+  queue_config c;
+  c.set("backoff-base", "3");
+  c.set("backoff_max", "10");
+  b.configure(c);
+  BOOST_TEST(b.delay(1).count() == 3000);
+  BOOST_TEST(b.delay(4).count() == 10000);
+}
+
+BOOST_AUTO_TEST_CASE(linear_constant_and_jittered) {
+  linear_backoff l{.step = 100ms, .max = 250ms};
+  BOOST_TEST(l.delay(1).count() == 100);
+  BOOST_TEST(l.delay(2).count() == 200);
+  BOOST_TEST(l.delay(5).count() == 250);
+  constant_backoff c{.wait = 42ms};
+  BOOST_TEST(c.delay(9).count() == 42);
+  jittered<constant_backoff> j{.inner = {.wait = 1000ms}, .spread = 0.2};
+  std::set<long long> seen;
+  for (int i = 0; i < 200; ++i) {
+    const auto d = j.delay(1).count();
+    BOOST_TEST(d >= 800);
+    BOOST_TEST(d <= 1200);
+    seen.insert(d);
+  }
+  BOOST_TEST(seen.size() > 10u);  // it really spreads
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(queue_state_machine)
+
+BOOST_AUTO_TEST_CASE(enqueue_applies_config_defaults) {
+  test_queue q(scripted_executor{}, {});
+  const auto a = q.enqueue(spec("ok"));
+  BOOST_TEST(q.get(a).max_retries == 3);
+  BOOST_TEST(q.get(a).state == job_state::pending);
+  q.set_config("max_retries", "5");
+  BOOST_TEST(q.get(q.enqueue(spec("ok"))).max_retries == 5);
+  BOOST_TEST(q.get(q.enqueue(spec("ok", 1))).max_retries == 1);
+  BOOST_TEST(!a.empty());
+}
+
+BOOST_AUTO_TEST_CASE(success_completes_and_records_the_attempt) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("ok"));
+  const job j = run_when_due(q, id);
+  BOOST_TEST(j.state == job_state::completed);
+  BOOST_TEST(j.attempts == 1);
+  BOOST_TEST(j.lease_owner.empty());
+  const auto at = q.attempts(id);
+  BOOST_REQUIRE(at.size() == 1u);
+  BOOST_TEST(at[0].number == 1);
+  BOOST_TEST((at[0].outcome == attempt_outcome::succeeded));
+  BOOST_TEST(at[0].finished_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(failure_retries_with_backoff_then_dies_after_max_retries) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("fail", 3));
+  for (int n = 1; n <= 2; ++n) {
+    const job j = run_when_due(q, id);
+    BOOST_TEST(j.state == job_state::failed);
+    BOOST_TEST(j.attempts == n);
+    BOOST_TEST((j.exit_code == 7));
+    BOOST_TEST((j.run_at - j.updated_at).count() == 10 * n);  // tiny_backoff: n-th failure waits 10·n ms
+  }
+  const job j = run_when_due(q, id);
+  BOOST_TEST(j.state == job_state::dead);  // 3 attempts = max_retries
+  BOOST_TEST(j.attempts == 3);
+  BOOST_TEST(q.attempts(id).size() == 3u);
+  BOOST_TEST(!q.run_once("w"));
+}
+
+BOOST_AUTO_TEST_CASE(zero_retries_means_one_attempt) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("fail", 0));
+  BOOST_TEST(run_when_due(q, id).state == job_state::dead);
+}
+
+BOOST_AUTO_TEST_CASE(permanent_failure_is_dead_at_once) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("permanent", 5));
+  const job j = run_when_due(q, id);
+  BOOST_TEST(j.state == job_state::dead);
+  BOOST_TEST(j.attempts == 1);
+  BOOST_TEST(j.last_error.find("permanent") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_overrides_backoff) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("retry-after", 3));
+  const job j = run_when_due(q, id);
+  BOOST_TEST((j.run_at - j.updated_at).count() == 700);
+}
+
+BOOST_AUTO_TEST_CASE(executor_exception_is_a_failed_attempt) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("throw", 1));
+  const job j = run_when_due(q, id);
+  BOOST_TEST(j.state == job_state::dead);
+  BOOST_TEST(j.last_error.find("boom") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(expired_lease_is_recovered_without_counting_an_attempt) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("lease-seconds", "0.05");
+  q.set_config("max-recoveries", "2");
+  const auto id = q.enqueue(spec("ok"));
+  for (int round = 1; round <= 2; ++round) {
+    BOOST_REQUIRE(q.claim(1, "crashed").size() == 1u);
+    BOOST_TEST(test::wait_until([&] { return q.reclaim_expired().requeued == 1; }, 2s));
+    const job j = q.get(id);
+    BOOST_TEST(j.state == job_state::pending);
+    BOOST_TEST(j.attempts == 0);
+    BOOST_TEST(j.recoveries == round);
+  }
+  BOOST_REQUIRE(q.claim(1, "crashed").size() == 1u);
+  BOOST_TEST(test::wait_until([&] { return q.reclaim_expired().dead == 1; }, 2s));
+  const job j = q.get(id);
+  BOOST_TEST(j.state == job_state::dead);
+  BOOST_TEST(j.last_error.find("recovered 3 times") != std::string::npos);
+  const auto at = q.attempts(id);
+  BOOST_REQUIRE(at.size() == 3u);
+  BOOST_TEST((at[0].outcome == attempt_outcome::lost));
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_worker_cannot_report_after_recovery) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("lease-seconds", "0.05");
+  const auto id = q.enqueue(spec("ok"));
+  const auto claimed = q.claim(1, "slow");
+  BOOST_REQUIRE(claimed.size() == 1u);
+  BOOST_TEST(test::wait_until([&] { return q.reclaim_expired().requeued == 1; }, 2s));
+  BOOST_TEST(!q.report(claimed.front(), "slow", attempt_result::ok()));
+  BOOST_TEST(!q.heartbeat(id, "slow"));
+  BOOST_TEST(q.get(id).state == job_state::pending);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_rules) {
+  test_queue q(scripted_executor{}, {});
+  const auto pending = q.enqueue(spec("ok", 3, "p"));
+  q.cancel(pending);
+  BOOST_TEST(q.get(pending).state == job_state::canceled);
+  BOOST_CHECK_EXCEPTION(q.cancel(pending), error, [](const error& e) { return e.kind() == error_kind::conflict; });
+  BOOST_CHECK_EXCEPTION(q.cancel("missing"), error, [](const error& e) { return e.kind() == error_kind::not_found; });
+  const auto running = q.enqueue(spec("ok", 3, "r"));
+  const auto claimed = q.claim(1, "w");
+  BOOST_REQUIRE(claimed.size() == 1u);
+  q.cancel(running);
+  BOOST_TEST(!q.heartbeat(running, "w"));  // the worker learns it must stop
+  BOOST_TEST(!q.report(claimed.front(), "w", attempt_result::ok()));
+  BOOST_TEST(q.get(running).state == job_state::canceled);
+}
+
+BOOST_AUTO_TEST_CASE(retry_from_dead_resets_attempts) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("fail", 1));
+  BOOST_TEST(run_when_due(q, id).state == job_state::dead);
+  q.retry_dead(id);
+  job j = q.get(id);
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  BOOST_TEST(run_when_due(q, id).attempts == 1);
+  BOOST_CHECK_EXCEPTION(q.retry_dead("missing"), error, [](const error& e) { return e.kind() == error_kind::not_found; });
+  const auto ok = q.enqueue(spec("ok"));
+  BOOST_CHECK_EXCEPTION(q.retry_dead(ok), error, [](const error& e) { return e.id() == "queuectl.queue.not_dead"; });
+}
+
+BOOST_AUTO_TEST_CASE(priority_then_run_at_then_fifo) {
+  test_queue q(scripted_executor{}, {});
+  auto s = spec("ok", 3, "low");
+  q.enqueue(s);
+  s = spec("ok", 3, "high-2");
+  s.priority = 5;
+  q.enqueue(s);
+  s = spec("ok", 3, "high-1");
+  s.priority = 5;
+  s.run_at = now() - 1s;
+  q.enqueue(s);
+  s = spec("ok", 3, "low-2");
+  q.enqueue(s);
+  std::vector<std::string> order;
+  for (const auto& j : q.claim(10, "w")) order.push_back(j.id);
+  BOOST_TEST(order == (std::vector<std::string>{"high-1", "high-2", "low", "low-2"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(bulk_enqueue_is_all_or_nothing) {
+  test_queue q(scripted_executor{}, {});
+  q.enqueue(spec("ok", 3, "taken"));
+  std::vector<job_spec> batch{spec("ok", 3, "a"), spec("ok", 3, "taken"), spec("ok", 3, "b")};
+  BOOST_CHECK_EXCEPTION(q.enqueue(batch), error, [](const error& e) { return e.kind() == error_kind::conflict; });
+  BOOST_TEST(q.list().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_config_value_changes_nothing) {
+  test_queue q(scripted_executor{}, {});
+  BOOST_CHECK_THROW(q.set_config("max-retries", "-1"), error);
+  BOOST_CHECK_THROW(q.set_config("max-retries", "1.5"), error);
+  BOOST_CHECK_THROW(q.set_config("backoff-base", "0.5"), error);
+  BOOST_CHECK_THROW(q.set_config("no-such-key", "1"), error);
+  BOOST_TEST(q.storage().config_entries().empty());
+  q.set_config("backoff_base", "1.5");
+  BOOST_TEST(q.storage().config_entries().at("backoff-base") == "1.5");
+  q.reset_config();
+  BOOST_TEST(q.config().backoff_base == 2.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(worker_pool_runs)
+
+BOOST_AUTO_TEST_CASE(every_job_runs_exactly_once_across_threads) {
+  std::mutex mu;
+  std::multiset<std::string> ran;
+  auto record = [&](const job& j) {
+    std::lock_guard lock(mu);
+    ran.insert(j.id);
+  };
+  memory_queue<function_executor<decltype(record)>> q(function_executor{record}, {});
+  std::vector<job_spec> specs;
+  for (int i = 0; i < 500; ++i) specs.push_back(spec("x", 3, "job-" + std::to_string(i)));
+  q.enqueue(specs);
+  worker_pool pool(q, worker_pool_options{.threads = 4});
+  pool.start();
+  BOOST_TEST(test::wait_until([&] { return at(q.counts(), job_state::completed) == 500; }, 20s));
+  pool.request_stop();
+  pool.join();
+  BOOST_TEST(ran.size() == 500u);
+  for (const auto& id : ran) BOOST_TEST(ran.count(id) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(graceful_stop_lets_the_running_job_finish) {
+  std::atomic<bool> started{false}, release{false};
+  auto slow = [&](const job&) {
+    started = true;
+    while (!release) std::this_thread::sleep_for(1ms);
+  };
+  memory_queue<function_executor<decltype(slow)>> q(function_executor{slow}, {});
+  const auto id = q.enqueue(spec("x"));
+  q.enqueue(spec("x", 3, "second"));
+  worker_pool pool(q, worker_pool_options{.threads = 1});
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return started.load(); }, 5s));
+  pool.request_stop();
+  BOOST_TEST(!pool.wait_stopped_for(50ms));  // still running its job
+  release = true;
+  BOOST_TEST(pool.wait_stopped_for(5s));
+  pool.join();
+  BOOST_TEST(q.get(id).state == job_state::completed);
+  BOOST_TEST(q.get("second").state == job_state::pending);  // nothing new claimed
+}
+
+BOOST_AUTO_TEST_CASE(abort_hands_running_jobs_back_unattempted) {
+  test_queue q(scripted_executor{}, {});
+  const auto id = q.enqueue(spec("wait-stop"));
+  worker_pool pool(q, worker_pool_options{.threads = 1});
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return pool.busy() == 1; }, 5s));
+  pool.abort_running();
+  pool.join();
+  const job j = q.get(id);
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  BOOST_TEST((q.attempts(id).back().outcome == attempt_outcome::released));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_a_running_job_through_the_heartbeat) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("lease-seconds", "0.3");
+  const auto id = q.enqueue(spec("wait-stop"));
+  worker_pool pool(q, worker_pool_options{.threads = 1});
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return pool.busy() == 1; }, 5s));
+  q.cancel(id);
+  BOOST_TEST(test::wait_until([&] { return pool.busy() == 0; }, 5s));
+  pool.request_stop();
+  pool.join();
+  BOOST_TEST(q.get(id).state == job_state::canceled);
+  BOOST_TEST((q.attempts(id).back().outcome == attempt_outcome::canceled));
+}
+
+BOOST_AUTO_TEST_CASE(enqueue_wakes_an_idle_pool_without_waiting_for_the_poll) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("poll-interval-ms", "60000");
+  worker_pool pool(q, worker_pool_options{.threads = 1});
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return q.wake().generation() > 0 || true; }, 1s));
+  const auto id = q.enqueue(spec("ok"));
+  BOOST_TEST(test::wait_until([&] { return q.get(id).state == job_state::completed; }, 5s));
+  pool.request_stop();
+  pool.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
