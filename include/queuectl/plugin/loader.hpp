@@ -1,0 +1,130 @@
+/// @file
+/// @brief Finds executor plugins by name or path and loads them with Boost.DLL.
+#pragma once
+
+#ifndef BOOST_DLL_USE_STD_FS
+#define BOOST_DLL_USE_STD_FS
+#endif
+#include <boost/dll/shared_library.hpp>
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queuectl/error.hpp"
+#include "queuectl/plugin/executor_plugin.hpp"
+
+namespace queuectl {
+
+/// @brief Loads plugins. A plugin named `NAME` is the file `libqueuectl_NAME.so`, looked
+/// for in order in: the extra directories given, each directory of `QUEUECTL_PLUGIN_PATH`
+/// (colon-separated), the build tree next to the running executable (`<exe>/../plugins`,
+/// `<exe>/../../plugins`) and the install prefix (`<exe>/../lib/queuectl/plugins`). A name
+/// containing `/` is a path.
+///
+/// Every failure is a queuectl::error (invalid_input) with its own id:
+/// `queuectl.plugin.not_found`, `.not_loadable`, `.not_a_plugin`, `.abi_mismatch`,
+/// `.toolchain_mismatch`, `.no_factory`, `.factory_failed`, `.factory_threw`.
+class plugin_loader {
+ public:
+  explicit plugin_loader(std::vector<std::string> extra_dirs = {}) : dirs_(std::move(extra_dirs)) {
+    if (const char* env = std::getenv("QUEUECTL_PLUGIN_PATH")) {
+      std::string all(env);
+      for (std::size_t start = 0; start <= all.size();) {
+        const std::size_t colon = std::min(all.find(':', start), all.size());
+        if (colon > start) dirs_.push_back(all.substr(start, colon - start));
+        start = colon + 1;
+      }
+    }
+    std::error_code ec;
+    const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (!ec) {
+      dirs_.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
+      dirs_.push_back((exe_dir / ".." / ".." / "plugins").lexically_normal().string());
+      dirs_.push_back((exe_dir / ".." / "lib" / "queuectl" / "plugins").lexically_normal().string());
+    }
+  }
+
+  /// The file name a plugin called `name` has.
+  static std::string file_name(const std::string& name) { return "libqueuectl_" + name + ".so"; }
+
+  /// Where `name_or_path` resolves to; throws not_found listing the directories searched.
+  std::filesystem::path locate(const std::string& name_or_path) const {
+    if (name_or_path.find('/') != std::string::npos) {
+      if (!std::filesystem::exists(name_or_path))
+        throw error(error_kind::invalid_input, "queuectl.plugin.not_found", "plugin file " + name_or_path + " does not exist");
+      return std::filesystem::absolute(name_or_path);
+    }
+    std::string searched;
+    for (const auto& d : dirs_) {
+      const auto p = std::filesystem::path(d) / file_name(name_or_path);
+      if (std::filesystem::exists(p)) return p;
+      searched += (searched.empty() ? "" : ", ") + d;
+    }
+    throw error(error_kind::invalid_input, "queuectl.plugin.not_found",
+                "plugin '" + name_or_path + "' not found (looked for " + file_name(name_or_path) + " in: " + searched + ")");
+  }
+
+  /// Loads and instantiates an executor plugin. The library stays loaded for as long as
+  /// the returned object (or any copy of the pointer) lives.
+  std::shared_ptr<executor_plugin> load_executor(const std::string& name_or_path) const {
+    const auto path = locate(name_or_path);
+    auto lib = std::make_shared<boost::dll::shared_library>();
+    boost::dll::fs::error_code ec;
+    lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec || !lib->is_loaded()) {
+      const char* why = ::dlerror();
+      throw error(error_kind::invalid_input, "queuectl.plugin.not_loadable",
+                  "cannot load plugin " + path.string() + ": " + (why ? std::string(why) : ec.message()));
+    }
+    // The ABI checks come first: nothing else in the library is touched before they pass.
+    if (!lib->has(plugin_abi::version_symbol))
+      throw error(error_kind::invalid_input, "queuectl.plugin.not_a_plugin",
+                  path.string() + " is not a queuectl plugin (it exports no " + plugin_abi::version_symbol + ")");
+    const int version = lib->get_alias<plugin_abi::version_fn>(plugin_abi::version_symbol)();
+    if (version != QUEUECTL_PLUGIN_ABI_VERSION)
+      throw error(error_kind::invalid_input, "queuectl.plugin.abi_mismatch",
+                  path.string() + " was built for plugin ABI version " + std::to_string(version) + ", this host needs " +
+                      std::to_string(QUEUECTL_PLUGIN_ABI_VERSION) + ": rebuild it against this queuectl");
+    if (!lib->has(plugin_abi::toolchain_symbol))
+      throw error(error_kind::invalid_input, "queuectl.plugin.not_a_plugin",
+                  path.string() + " is not a queuectl plugin (it exports no " + plugin_abi::toolchain_symbol + ")");
+    const std::string toolchain = lib->get_alias<plugin_abi::toolchain_fn>(plugin_abi::toolchain_symbol)();
+    if (toolchain != QUEUECTL_PLUGIN_TOOLCHAIN)
+      throw error(error_kind::invalid_input, "queuectl.plugin.toolchain_mismatch",
+                  path.string() + " was built with " + toolchain + ", this host with " + QUEUECTL_PLUGIN_TOOLCHAIN +
+                      ": plugins must be built with the host's toolchain");
+    if (!lib->has(plugin_abi::executor_factory_symbol))
+      throw error(error_kind::invalid_input, "queuectl.plugin.no_factory",
+                  path.string() + " exports no executor factory (" + plugin_abi::executor_factory_symbol + ")");
+    auto& factory = lib->get_alias<plugin_abi::executor_factory_fn>(plugin_abi::executor_factory_symbol);
+    std::string why;
+    executor_plugin* raw = nullptr;
+    try {
+      raw = factory(why);
+    } catch (const std::exception& e) {  // a factory written without the export macro
+      why = std::string("factory threw: ") + e.what();
+    } catch (...) {
+      why = "factory threw an unknown exception";
+    }
+    if (!raw) {
+      const bool threw = why.rfind("factory threw", 0) == 0;
+      throw error(error_kind::invalid_input, threw ? "queuectl.plugin.factory_threw" : "queuectl.plugin.factory_failed",
+                  "plugin " + path.string() + ": " + (why.empty() ? "factory returned no object" : why));
+    }
+    // The deleter owns the library: it is unloaded only after the last object is gone.
+    return std::shared_ptr<executor_plugin>(raw, [lib](executor_plugin* p) { delete p; });
+  }
+
+  const std::vector<std::string>& search_dirs() const { return dirs_; }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
+}  // namespace queuectl

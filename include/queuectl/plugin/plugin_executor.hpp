@@ -1,0 +1,59 @@
+/// @file
+/// @brief Executor policy that dispatches each job to the plugin named by `job.executor`.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+#include "queuectl/error.hpp"
+#include "queuectl/plugin/executor_plugin.hpp"
+
+namespace queuectl {
+
+/// @brief Holds loaded executor plugins by name; `execute` picks one per job.
+///
+/// Plugins are added before workers start and never removed, so concurrent `execute`
+/// calls need no lock (the plugins themselves must be thread-safe).
+class plugin_executor {
+ public:
+  /// Adds a loaded plugin; a second plugin with the same name is an error.
+  void add(std::shared_ptr<executor_plugin> p) {
+    std::string name(p->name());
+    if (plugins_.count(name))
+      throw error(error_kind::invalid_input, "queuectl.plugin.duplicate", "two plugins are named '" + name + "'");
+    plugins_.emplace(std::move(name), std::move(p));
+  }
+
+  bool has(std::string_view name) const { return plugins_.find(std::string(name)) != plugins_.end(); }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [n, _] : plugins_) out.push_back(n);
+    return out;
+  }
+
+  /// Runs the job on its plugin; a job for an executor this host does not have fails
+  /// permanently (retrying on the same host cannot help).
+  attempt_result execute(const job& j, const execution_context& ctx) {
+    auto it = plugins_.find(j.executor);
+    if (it == plugins_.end())
+      return attempt_result::failure("no executor plugin '" + j.executor + "' is loaded on this host", true);
+    return it->second->execute(j, ctx);
+  }
+
+  /// The plugin's opinion of a spec (empty = fine, or the plugin is not loaded here).
+  std::string validate(const job_spec& s) const {
+    auto it = plugins_.find(s.executor);
+    return it == plugins_.end() ? std::string() : it->second->validate(s);
+  }
+
+ private:
+  std::map<std::string, std::shared_ptr<executor_plugin>, std::less<>> plugins_;
+};
+static_assert(executor_policy<plugin_executor>);
+
+}  // namespace queuectl
