@@ -1,0 +1,50 @@
+// Plugins the loader tests need: each one is broken in a different way. The variant is
+// picked with a compile definition (see CMakeLists.txt).
+#include <stdexcept>
+
+#include "queuectl/plugin/executor_plugin.hpp"
+
+namespace {
+struct test_executor final : queuectl::executor_plugin {
+  test_executor() {
+#ifdef TEST_PLUGIN_FACTORY_THROWS
+    throw std::runtime_error("cannot open config");
+#endif
+  }
+  std::string_view name() const noexcept override { return "test"; }
+  queuectl::attempt_result execute(const queuectl::job&, const queuectl::execution_context&) noexcept override {
+    return queuectl::attempt_result::ok();
+  }
+};
+}  // namespace
+
+#if defined(TEST_PLUGIN_WRONG_ABI)
+namespace wrong_abi {
+inline int abi_version() { return QUEUECTL_PLUGIN_ABI_VERSION + 41; }
+inline const char* toolchain() { return QUEUECTL_PLUGIN_TOOLCHAIN; }
+inline queuectl::executor_plugin* create(std::string&) noexcept { return new test_executor(); }
+}  // namespace wrong_abi
+BOOST_DLL_ALIAS(wrong_abi::abi_version, queuectl_plugin_abi_version)
+BOOST_DLL_ALIAS(wrong_abi::toolchain, queuectl_plugin_toolchain)
+BOOST_DLL_ALIAS(wrong_abi::create, queuectl_executor_factory)
+#elif defined(TEST_PLUGIN_NO_FACTORY)
+namespace no_factory {
+inline int abi_version() { return QUEUECTL_PLUGIN_ABI_VERSION; }
+inline const char* toolchain() { return QUEUECTL_PLUGIN_TOOLCHAIN; }
+}  // namespace no_factory
+BOOST_DLL_ALIAS(no_factory::abi_version, queuectl_plugin_abi_version)
+BOOST_DLL_ALIAS(no_factory::toolchain, queuectl_plugin_toolchain)
+#elif defined(TEST_PLUGIN_FACTORY_NULL)
+namespace null_factory {
+inline int abi_version() { return QUEUECTL_PLUGIN_ABI_VERSION; }
+inline const char* toolchain() { return QUEUECTL_PLUGIN_TOOLCHAIN; }
+inline queuectl::executor_plugin* create(std::string&) noexcept { return nullptr; }
+}  // namespace null_factory
+BOOST_DLL_ALIAS(null_factory::abi_version, queuectl_plugin_abi_version)
+BOOST_DLL_ALIAS(null_factory::toolchain, queuectl_plugin_toolchain)
+BOOST_DLL_ALIAS(null_factory::create, queuectl_executor_factory)
+#elif defined(TEST_PLUGIN_NOT_A_PLUGIN)
+extern "C" BOOST_SYMBOL_EXPORT int some_other_library_function() { return 1; }
+#else
+QUEUECTL_EXECUTOR_PLUGIN(test_executor)
+#endif
