@@ -1,0 +1,137 @@
+/// @file
+/// @brief Internals shared by the SOCI storages: type-tolerant row access, env JSON, errors.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <soci/soci.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "queuectl/error.hpp"
+#include "queuectl/job.hpp"
+#include "queuectl/time.hpp"
+
+namespace queuectl::detail {
+
+/// A column as 64-bit integer whatever type the backend described it with.
+inline long long row_int(const soci::row& r, std::size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
+    case soci::dt_string: return std::stoll(r.get<std::string>(i));
+    default: throw error(error_kind::storage, "queuectl.storage.type", "unexpected column type for " + r.get_properties(i).get_name());
+  }
+}
+
+inline double row_double(const soci::row& r, std::size_t i) {
+  if (r.get_properties(i).get_data_type() == soci::dt_double) return r.get<double>(i);
+  if (r.get_properties(i).get_data_type() == soci::dt_string) return std::stod(r.get<std::string>(i));
+  return static_cast<double>(row_int(r, i));
+}
+
+inline std::string row_text(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return {};
+  if (r.get_properties(i).get_data_type() == soci::dt_string) return r.get<std::string>(i);
+  return std::to_string(row_int(r, i));
+}
+
+inline std::optional<long long> row_opt_int(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
+  return row_int(r, i);
+}
+
+inline std::string env_to_json(const std::map<std::string, std::string>& env) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  for (const auto& [k, v] : env) {
+    w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+inline std::map<std::string, std::string> env_from_json(const std::string& text) {
+  std::map<std::string, std::string> out;
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  if (d.HasParseError() || !d.IsObject()) return out;
+  for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m)
+    if (m->value.IsString())
+      out.emplace(std::string(m->name.GetString(), m->name.GetStringLength()),
+                  std::string(m->value.GetString(), m->value.GetStringLength()));
+  return out;
+}
+
+/// Columns of the jobs table in the order job_from_row reads them.
+inline constexpr const char* job_columns =
+    "id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, timeout, "
+    "env, cwd, created_at, updated_at, last_error, exit_code, lease_owner, lease_expires_at, seq";
+
+inline job job_from_row(const soci::row& r) {
+  job j;
+  j.id = row_text(r, 0);
+  j.command = row_text(r, 1);
+  j.executor = row_text(r, 2);
+  j.payload = row_text(r, 3);
+  j.queue = row_text(r, 4);
+  j.state = parse_job_state(row_text(r, 5)).value_or(job_state::pending);
+  j.attempts = static_cast<int>(row_int(r, 6));
+  j.recoveries = static_cast<int>(row_int(r, 7));
+  j.max_retries = static_cast<int>(row_int(r, 8));
+  j.priority = static_cast<int>(row_int(r, 9));
+  j.run_at = from_ms(row_int(r, 10));
+  j.timeout = row_double(r, 11);
+  j.env = env_from_json(row_text(r, 12));
+  j.cwd = row_text(r, 13);
+  j.created_at = from_ms(row_int(r, 14));
+  j.updated_at = from_ms(row_int(r, 15));
+  j.last_error = row_text(r, 16);
+  if (auto c = row_opt_int(r, 17)) j.exit_code = static_cast<int>(*c);
+  j.lease_owner = row_text(r, 18);
+  if (auto l = row_opt_int(r, 19)) j.lease_expires_at = from_ms(*l);
+  j.seq = row_int(r, 20);
+  return j;
+}
+
+/// Columns of the attempts table in the order attempt_from_row reads them.
+inline constexpr const char* attempt_columns = "job_id, number, worker, started_at, finished_at, outcome, exit_code, output, error";
+
+inline attempt_record attempt_from_row(const soci::row& r) {
+  attempt_record a;
+  a.job_id = row_text(r, 0);
+  a.number = static_cast<int>(row_int(r, 1));
+  a.worker = row_text(r, 2);
+  a.started_at = from_ms(row_int(r, 3));
+  if (auto f = row_opt_int(r, 4)) a.finished_at = from_ms(*f);
+  a.outcome = parse_attempt_outcome(row_text(r, 5)).value_or(attempt_outcome::failed);
+  if (auto c = row_opt_int(r, 6)) a.exit_code = static_cast<int>(*c);
+  a.output = row_text(r, 7);
+  a.error = row_text(r, 8);
+  return a;
+}
+
+/// Runs `f`, turning SOCI's exceptions into queuectl::error at the storage boundary.
+template <class F>
+decltype(auto) wrap_soci(const char* backend, F&& f) {
+  try {
+    return f();
+  } catch (const queuectl::error&) {
+    throw;
+  } catch (const soci::soci_error& e) {
+    std::string what = e.get_error_message();
+    if (what.empty()) what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    throw error(error_kind::storage, std::string("queuectl.storage.") + backend, what);
+  }
+}
+
+}  // namespace queuectl::detail

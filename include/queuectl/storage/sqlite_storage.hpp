@@ -1,0 +1,597 @@
+/// @file
+/// @brief Storage in one SQLite file through SOCI, shared safely by threads and processes.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+#include "queuectl/error.hpp"
+#include "queuectl/storage/detail/soci_rows.hpp"
+
+namespace queuectl {
+
+/// @brief Settings of sqlite_storage.
+struct sqlite_options {
+  int busy_timeout_ms = 10000;         ///< how long a writer waits for another process's lock
+  std::string synchronous = "NORMAL";  ///< with WAL: durable across process crashes, fast
+};
+
+/// @brief Keeps the queue in one SQLite file (WAL mode).
+///
+/// Claims are one `UPDATE … RETURNING` inside `BEGIN IMMEDIATE`, served by a partial index
+/// over claimable jobs only, so no two workers — threads, processes — get the same job and
+/// finished history does not slow claims down. One object holds one connection behind a
+/// mutex: share it between threads, or open one per thread for more parallel reads.
+///
+/// Attempt records are numbered per job by an ever-increasing counter (`attempt_seq`):
+/// a fresh job's attempts read 1, 2, 3; after a lapsed lease or a retry from the dead
+/// letter queue, numbering continues, so no history is overwritten.
+class sqlite_storage {
+ public:
+  static constexpr int schema_version = 1;
+
+  explicit sqlite_storage(std::string path, sqlite_options opts = {}) : path_(std::move(path)), opts_(std::move(opts)) {
+    create_private_file();
+    wrap([&] {
+      sql_.open(soci::sqlite3, "db=" + quoted(path_) + " timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
+      sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
+      exec_retrying("PRAGMA journal_mode=WAL");
+      const std::string sync = opts_.synchronous == "FULL" ? "FULL" : opts_.synchronous == "OFF" ? "OFF" : "NORMAL";
+      sql_ << "PRAGMA synchronous=" + sync;
+      migrate();
+    });
+  }
+
+  sqlite_storage(const sqlite_storage&) = delete;
+  sqlite_storage& operator=(const sqlite_storage&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+
+  void insert(const std::vector<job>& jobs) {
+    locked([&] {
+      write_txn tx(*this);
+      soci::statement exists = (sql_.prepare << "SELECT 1 FROM jobs WHERE id = :id");
+      std::string id, command, executor, payload, queue, env, cwd, state;
+      int attempts = 0, recoveries = 0, max_retries = 0, priority = 0;
+      long long run_at = 0, created = 0, updated = 0;
+      double timeout = 0;
+      soci::statement ins = (sql_.prepare << "INSERT OR IGNORE INTO jobs(id, command, executor, payload, queue, state, attempts, "
+                                             "recoveries, max_retries, priority, run_at, timeout, env, cwd, created_at, updated_at) "
+                                             "VALUES(:id, :c, :e, :p, :q, :s, :a, :r, :m, :pr, :ra, :t, :env, :cwd, :ca, :ua)",
+                             soci::use(id), soci::use(command), soci::use(executor), soci::use(payload), soci::use(queue),
+                             soci::use(state), soci::use(attempts), soci::use(recoveries), soci::use(max_retries),
+                             soci::use(priority), soci::use(run_at), soci::use(timeout), soci::use(env), soci::use(cwd),
+                             soci::use(created), soci::use(updated));
+      for (const job& j : jobs) {
+        id = j.id;
+        command = j.command;
+        executor = j.executor;
+        payload = j.payload;
+        queue = j.queue;
+        state = std::string(to_string(j.state));
+        attempts = j.attempts;
+        recoveries = j.recoveries;
+        max_retries = j.max_retries;
+        priority = j.priority;
+        run_at = to_ms(j.run_at);
+        timeout = j.timeout;
+        env = detail::env_to_json(j.env);
+        cwd = j.cwd;
+        created = to_ms(j.created_at);
+        updated = to_ms(j.updated_at);
+        ins.execute(true);
+        if (ins.get_affected_rows() != 1)  // rolled back by tx: nothing of the batch is stored
+          throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
+      }
+      tx.commit();
+    });
+  }
+
+  std::vector<job> claim(const claim_request& req) {
+    return locked([&] {
+      std::vector<job> out;
+      write_txn tx(*this);
+      const long long now_ms = to_ms(req.now), until = to_ms(req.lease_until);
+      const int limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
+      std::string queue_clause;
+      for (std::size_t i = 0; i < req.queues.size(); ++i)
+        queue_clause += (i ? ", :q" : " AND queue IN (:q") + std::to_string(i) + (i + 1 == req.queues.size() ? ")" : "");
+      const std::string sql =
+          "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
+          "lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
+          "WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= :now2" +
+          queue_clause + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
+          ", attempt_seq";
+      soci::row r;
+      soci::statement st(sql_);
+      st.alloc();
+      st.prepare(sql);
+      st.exchange(soci::use(req.owner, "owner"));
+      st.exchange(soci::use(until, "until"));
+      st.exchange(soci::use(now_ms, "now"));
+      st.exchange(soci::use(now_ms, "now2"));
+      for (std::size_t i = 0; i < req.queues.size(); ++i) st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
+      st.exchange(soci::use(limit, "lim"));
+      st.exchange(soci::into(r));
+      st.define_and_bind();
+      std::vector<int> numbers;
+      if (st.execute(true)) {
+        do {
+          out.push_back(detail::job_from_row(r));
+          numbers.push_back(static_cast<int>(detail::row_int(r, 21)));
+        } while (st.fetch());
+      }
+      std::string id, worker = req.owner;
+      int number = 0;
+      soci::statement rec = (sql_.prepare << "INSERT INTO attempts(job_id, number, worker, started_at, outcome) "
+                                             "VALUES(:id, :n, :w, :t, 'running')",
+                             soci::use(id), soci::use(number), soci::use(worker), soci::use(now_ms));
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        id = out[i].id;
+        number = numbers[i];
+        rec.execute(true);
+      }
+      tx.commit();
+      std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
+        return a.priority != b.priority ? a.priority > b.priority : a.run_at != b.run_at ? a.run_at < b.run_at : a.seq < b.seq;
+      });
+      return out;
+    });
+  }
+
+  bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
+    return locked([&] {
+      const std::string i(id), o(owner);
+      const long long u = to_ms(until);
+      soci::statement st = (sql_.prepare << "UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' "
+                                            "AND lease_owner = :o",
+                            soci::use(u), soci::use(i), soci::use(o));
+      st.execute(true);
+      return st.get_affected_rows() == 1;
+    });
+  }
+
+  bool finish(const finish_request& f) {
+    return locked([&] {
+      write_txn tx(*this);
+      const std::string state(to_string(f.state)), outcome(to_string(f.outcome));
+      const long long now_ms = to_ms(f.now), run_at = to_ms(f.run_at);
+      const int is_failed = f.state == job_state::failed ? 1 : 0;
+      int code = f.exit_code.value_or(0);
+      soci::indicator code_ind = f.exit_code ? soci::i_ok : soci::i_null;
+      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, "
+                                            "lease_owner = '', lease_expires_at = NULL, "
+                                            "run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
+                                            "WHERE id = :id AND state = 'processing' AND lease_owner = :o",
+                            soci::use(state), soci::use(now_ms), soci::use(f.last_error), soci::use(code, code_ind),
+                            soci::use(is_failed), soci::use(run_at), soci::use(f.id), soci::use(f.owner));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      sql_ << "UPDATE attempts SET finished_at = :t, outcome = :o, exit_code = :c, output = :out, error = :e "
+              "WHERE job_id = :id AND outcome = 'running'",
+          soci::use(now_ms), soci::use(outcome), soci::use(code, code_ind), soci::use(f.output), soci::use(f.last_error),
+          soci::use(f.id);
+      tx.commit();
+      return true;
+    });
+  }
+
+  bool release(std::string_view id, std::string_view owner, time_point now) {
+    return locked([&] {
+      write_txn tx(*this);
+      const std::string i(id), o(owner);
+      const long long t = to_ms(now);
+      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'pending', attempts = MAX(0, attempts - 1), updated_at = :t, "
+                                            "lease_owner = '', lease_expires_at = NULL "
+                                            "WHERE id = :id AND state = 'processing' AND lease_owner = :o",
+                            soci::use(t), soci::use(i), soci::use(o));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      close_running_attempt(i, t, attempt_outcome::released, "handed back by a stopping worker");
+      tx.commit();
+      return true;
+    });
+  }
+
+  reclaim_result reclaim_expired(time_point now, int max_recoveries) {
+    return locked([&] {
+      reclaim_result res;
+      const long long t = to_ms(now);
+      // Cheap check first: a read that takes no write lock when nothing has lapsed.
+      int lapsed = 0;
+      sql_ << "SELECT COUNT(*) FROM jobs WHERE state = 'processing' AND lease_expires_at < :t", soci::use(t), soci::into(lapsed);
+      if (lapsed == 0) return res;
+      write_txn tx(*this);
+      std::vector<std::string> ids;
+      {
+        soci::rowset<soci::row> rows = (sql_.prepare << "SELECT id FROM jobs WHERE state = 'processing' AND lease_expires_at < :t",
+                                        soci::use(t));
+        for (const auto& r : rows) ids.push_back(detail::row_text(r, 0));
+      }
+      for (const auto& id : ids) {
+        close_running_attempt(id, t, attempt_outcome::lost, "lease lapsed (worker died or stalled)");
+        int recoveries = 0;
+        sql_ << "SELECT recoveries + 1 FROM jobs WHERE id = :id", soci::use(id), soci::into(recoveries);
+        if (recoveries > max_recoveries) {
+          const std::string why = "recovered " + std::to_string(recoveries) + " times from lapsed leases";
+          sql_ << "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = MAX(0, attempts - 1), last_error = :why, "
+                  "updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+              soci::use(recoveries), soci::use(why), soci::use(t), soci::use(id);
+          ++res.dead;
+        } else {
+          sql_ << "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = MAX(0, attempts - 1), run_at = :t, "
+                  "updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+              soci::use(recoveries), soci::use(t), soci::use(t), soci::use(id);
+          ++res.requeued;
+        }
+      }
+      tx.commit();
+      return res;
+    });
+  }
+
+  bool cancel(std::string_view id, time_point now) {
+    return locked([&] {
+      write_txn tx(*this);
+      const std::string i(id);
+      const long long t = to_ms(now);
+      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'canceled', updated_at = :t, lease_owner = '', "
+                                            "lease_expires_at = NULL WHERE id = :id AND state IN ('pending', 'failed', 'processing')",
+                            soci::use(t), soci::use(i));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      close_running_attempt(i, t, attempt_outcome::canceled, "canceled");
+      tx.commit();
+      return true;
+    });
+  }
+
+  bool retry_dead(std::string_view id, time_point now) {
+    return locked([&] {
+      const std::string i(id);
+      const long long t = to_ms(now);
+      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, "
+                                            "updated_at = :t2, exit_code = NULL WHERE id = :id AND state = 'dead'",
+                            soci::use(t), soci::use(t), soci::use(i));
+      up.execute(true);
+      return up.get_affected_rows() == 1;
+    });
+  }
+
+  bool remove(std::string_view id) {
+    return locked([&] {
+      write_txn tx(*this);
+      const std::string i(id);
+      soci::statement del = (sql_.prepare << "DELETE FROM jobs WHERE id = :id AND state <> 'processing'", soci::use(i));
+      del.execute(true);
+      if (del.get_affected_rows() != 1) return false;
+      sql_ << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
+      tx.commit();
+      return true;
+    });
+  }
+
+  std::optional<job> get(std::string_view id) {
+    return locked([&]() -> std::optional<job> {
+      const std::string i(id);
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT " << detail::job_columns << " FROM jobs WHERE id = :id", soci::use(i));
+      for (const auto& r : rows) return detail::job_from_row(r);
+      return std::nullopt;
+    });
+  }
+
+  std::vector<job> list(const list_filter& f) {
+    return locked([&] {
+      std::vector<job> out;
+      std::string state = f.state ? std::string(to_string(*f.state)) : std::string();
+      std::string queue = f.queue.value_or("");
+      const int has_state = f.state ? 1 : 0, has_queue = f.queue ? 1 : 0;
+      const long long limit = f.limit == 0 ? -1 : static_cast<long long>(f.limit);
+      const long long offset = static_cast<long long>(f.offset);
+      const std::string sql = std::string("SELECT ") + detail::job_columns +
+                              " FROM jobs WHERE (:hs = 0 OR state = :s) AND (:hq = 0 OR queue = :q) ORDER BY seq " +
+                              (f.newest_first ? "DESC" : "ASC") + " LIMIT :lim OFFSET :off";
+      soci::rowset<soci::row> rows = (sql_.prepare << sql, soci::use(has_state), soci::use(state), soci::use(has_queue),
+                                      soci::use(queue), soci::use(limit), soci::use(offset));
+      for (const auto& r : rows) out.push_back(detail::job_from_row(r));
+      return out;
+    });
+  }
+
+  state_counts counts() {
+    return locked([&] {
+      state_counts c{};
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+      for (const auto& r : rows)
+        if (auto s = parse_job_state(detail::row_text(r, 0))) at(c, *s) = static_cast<std::size_t>(detail::row_int(r, 1));
+      return c;
+    });
+  }
+
+  std::vector<attempt_record> attempts(std::string_view id) {
+    return locked([&] {
+      std::vector<attempt_record> out;
+      const std::string i(id);
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT " << detail::attempt_columns
+                                                    << " FROM attempts WHERE job_id = :id ORDER BY number",
+                                      soci::use(i));
+      for (const auto& r : rows) out.push_back(detail::attempt_from_row(r));
+      return out;
+    });
+  }
+
+  std::size_t purge(const purge_filter& f) {
+    return locked([&] {
+      write_txn tx(*this);
+      std::size_t total = 0;
+      const long long before = f.updated_before ? to_ms(*f.updated_before) : std::numeric_limits<long long>::max();
+      for (job_state s : f.states) {
+        if (!is_final(s)) continue;
+        const std::string st(to_string(s));
+        sql_ << "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)",
+            soci::use(st), soci::use(before);
+        soci::statement del = (sql_.prepare << "DELETE FROM jobs WHERE state = :s AND updated_at < :b", soci::use(st),
+                               soci::use(before));
+        del.execute(true);
+        total += static_cast<std::size_t>(del.get_affected_rows());
+      }
+      tx.commit();
+      return total;
+    });
+  }
+
+  std::optional<std::string> get_config(std::string_view key) {
+    return locked([&]() -> std::optional<std::string> {
+      const std::string k(key);
+      std::string v;
+      soci::indicator ind = soci::i_null;
+      sql_ << "SELECT value FROM config WHERE key = :k", soci::use(k), soci::into(v, ind);
+      if (!sql_.got_data() || ind == soci::i_null) return std::nullopt;
+      return v;
+    });
+  }
+  void set_config(std::string_view key, std::string_view value) {
+    locked([&] {
+      const std::string k(key), v(value);
+      sql_ << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          soci::use(k), soci::use(v);
+    });
+  }
+  std::map<std::string, std::string> config_entries() {
+    return locked([&] {
+      std::map<std::string, std::string> out;
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT key, value FROM config");
+      for (const auto& r : rows) out.emplace(detail::row_text(r, 0), detail::row_text(r, 1));
+      return out;
+    });
+  }
+  void reset_config() {
+    locked([&] { sql_ << "DELETE FROM config"; });
+  }
+
+  void upsert_worker(const worker_info& w) {
+    locked([&] {
+      const long long pid = w.pid, started = to_ms(w.started_at), beat = to_ms(w.heartbeat_at);
+      const int slots = w.slots;
+      sql_ << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at) VALUES(:id, :h, :p, :s, :st, :hb) "
+              "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
+              "heartbeat_at = excluded.heartbeat_at",
+          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat);
+    });
+  }
+  void remove_worker(std::string_view id) {
+    locked([&] {
+      const std::string i(id);
+      sql_ << "DELETE FROM workers WHERE id = :id", soci::use(i);
+    });
+  }
+  std::vector<worker_info> workers() {
+    return locked([&] {
+      std::vector<worker_info> out;
+      soci::rowset<soci::row> rows =
+          (sql_.prepare << "SELECT id, hostname, pid, slots, started_at, heartbeat_at FROM workers ORDER BY started_at");
+      for (const auto& r : rows) {
+        worker_info w;
+        w.id = detail::row_text(r, 0);
+        w.hostname = detail::row_text(r, 1);
+        w.pid = detail::row_int(r, 2);
+        w.slots = static_cast<int>(detail::row_int(r, 3));
+        w.started_at = from_ms(detail::row_int(r, 4));
+        w.heartbeat_at = from_ms(detail::row_int(r, 5));
+        out.push_back(std::move(w));
+      }
+      return out;
+    });
+  }
+
+  attempt_stats stats(std::optional<time_point> since) {
+    return locked([&] {
+      attempt_stats s;
+      const long long from = since ? to_ms(*since) : std::numeric_limits<long long>::min();
+      std::vector<double> durations;
+      soci::rowset<soci::row> rows =
+          (sql_.prepare << "SELECT outcome, started_at, finished_at FROM attempts WHERE finished_at IS NOT NULL "
+                           "AND finished_at >= :f AND outcome IN ('succeeded', 'failed', 'timed_out') ORDER BY finished_at",
+           soci::use(from));
+      double total = 0;
+      for (const auto& r : rows) {
+        const long long st = detail::row_int(r, 1), fin = detail::row_int(r, 2);
+        ++s.finished;
+        if (detail::row_text(r, 0) == "succeeded") ++s.succeeded;
+        else ++s.failed;
+        durations.push_back(static_cast<double>(fin - st));
+        total += static_cast<double>(fin - st);
+        if (!s.first_started || from_ms(st) < *s.first_started) s.first_started = from_ms(st);
+        s.last_finished = from_ms(fin);
+      }
+      if (!durations.empty()) {
+        std::sort(durations.begin(), durations.end());
+        auto pct = [&](double p) {
+          return durations[std::min(durations.size() - 1,
+                                    static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5))];
+        };
+        s.mean_ms = total / static_cast<double>(durations.size());
+        s.p50_ms = pct(0.5);
+        s.p95_ms = pct(0.95);
+        s.p99_ms = pct(0.99);
+      }
+      return s;
+    });
+  }
+
+  /// The claim query's plan, for tests and diagnostics (`EXPLAIN QUERY PLAN`).
+  std::vector<std::string> claim_query_plan() {
+    return locked([&] {
+      std::vector<std::string> out;
+      long long now_ms = to_ms(now());
+      int lim = 1;
+      soci::rowset<soci::row> rows =
+          (sql_.prepare << "EXPLAIN QUERY PLAN SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= :n "
+                           "ORDER BY priority DESC, run_at, seq LIMIT :lim",
+           soci::use(now_ms), soci::use(lim));
+      for (const auto& r : rows) out.push_back(detail::row_text(r, 3));
+      return out;
+    });
+  }
+
+ private:
+  /// BEGIN IMMEDIATE … COMMIT, rolled back if not committed (e.g. on a throw).
+  struct write_txn {
+    explicit write_txn(sqlite_storage& s) : s_(s) { s_.exec_retrying("BEGIN IMMEDIATE"); }
+    void commit() {
+      s_.sql_ << "COMMIT";
+      done_ = true;
+    }
+    ~write_txn() {
+      if (!done_) {
+        try {
+          s_.sql_ << "ROLLBACK";
+        } catch (...) {
+        }
+      }
+    }
+    sqlite_storage& s_;
+    bool done_ = false;
+  };
+
+  template <class F>
+  std::invoke_result_t<F&> locked(F&& f) {
+    std::lock_guard lock(mu_);
+    return detail::wrap_soci("sqlite", std::forward<F>(f));
+  }
+  template <class F>
+  std::invoke_result_t<F&> wrap(F&& f) {
+    return detail::wrap_soci("sqlite", std::forward<F>(f));
+  }
+
+  /// SQLite's busy handler covers most lock waits; BEGIN IMMEDIATE and journal-mode
+  /// changes can still report SQLITE_BUSY at once (e.g. during another process's
+  /// checkpoint or schema creation), so those retry until the busy timeout.
+  void exec_retrying(const std::string& stmt) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms);
+    while (true) {
+      try {
+        sql_ << stmt;
+        return;
+      } catch (const soci::soci_error& e) {
+        const std::string what = e.what();
+        const bool busy = what.find("locked") != std::string::npos || what.find("busy") != std::string::npos;
+        if (!busy || std::chrono::steady_clock::now() >= deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
+  }
+
+  void close_running_attempt(const std::string& id, long long t, attempt_outcome o, const std::string& why) {
+    const std::string outcome(to_string(o));
+    sql_ << "UPDATE attempts SET finished_at = :t, outcome = :o, error = :e WHERE job_id = :id AND outcome = 'running'",
+        soci::use(t), soci::use(outcome), soci::use(why), soci::use(id);
+  }
+
+  void migrate() {
+    write_txn tx(*this);
+    sql_ << "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)";
+    int version = 0;
+    soci::indicator ind = soci::i_null;
+    sql_ << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
+    if (ind == soci::i_null) version = 0;
+    if (version > schema_version)
+      throw error(error_kind::storage, "queuectl.storage.schema_too_new",
+                  path_ + " has schema version " + std::to_string(version) + "; this queuectl understands up to " +
+                      std::to_string(schema_version) + ": upgrade queuectl");
+    if (version < 1) {
+      sql_ << "CREATE TABLE jobs("
+              "seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
+              "executor TEXT NOT NULL, payload TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL, "
+              "attempts INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0, "
+              "attempt_seq INTEGER NOT NULL DEFAULT 0, max_retries INTEGER NOT NULL, priority INTEGER NOT NULL, "
+              "run_at BIGINT NOT NULL, timeout REAL NOT NULL, env TEXT NOT NULL, cwd TEXT NOT NULL, "
+              "created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_error TEXT NOT NULL DEFAULT '', "
+              "exit_code INTEGER, lease_owner TEXT NOT NULL DEFAULT '', lease_expires_at BIGINT)";
+      // Only claimable jobs are in the claim index, so history does not slow claims down;
+      // the claim names it (INDEXED BY) so the planner cannot prefer a state index + sort.
+      sql_ << "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq) WHERE state IN ('pending', 'failed')";
+      sql_ << "CREATE INDEX jobs_state ON jobs(state, seq)";
+      sql_ << "CREATE INDEX jobs_queue ON jobs(queue, seq)";
+      sql_ << "CREATE INDEX jobs_lease ON jobs(lease_expires_at) WHERE state = 'processing'";
+      sql_ << "CREATE INDEX jobs_updated ON jobs(state, updated_at)";
+      sql_ << "CREATE TABLE attempts(job_id TEXT NOT NULL, number INTEGER NOT NULL, worker TEXT NOT NULL, "
+              "started_at BIGINT NOT NULL, finished_at BIGINT, outcome TEXT NOT NULL, exit_code INTEGER, "
+              "output TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', PRIMARY KEY(job_id, number)) WITHOUT ROWID";
+      sql_ << "CREATE INDEX attempts_finished ON attempts(finished_at) WHERE finished_at IS NOT NULL";
+      sql_ << "CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+      sql_ << "CREATE TABLE workers(id TEXT PRIMARY KEY, hostname TEXT NOT NULL, pid BIGINT NOT NULL, "
+              "slots INTEGER NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)";
+      sql_ << "INSERT INTO schema_version(version) VALUES(1)";
+    }
+    tx.commit();
+  }
+
+  /// Creates the file 0600 (and its directory 0700) before SQLite does, so the queue —
+  /// commands, environments, output — is private to its owner.
+  void create_private_file() {
+    const std::filesystem::path p(path_);
+    if (p.has_parent_path() && !std::filesystem::exists(p.parent_path())) {
+      std::error_code ec;
+      std::filesystem::create_directories(p.parent_path(), ec);
+      if (!ec) ::chmod(p.parent_path().c_str(), 0700);
+    }
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+      throw error(error_kind::storage, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+
+  static std::string quoted(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  std::string path_;
+  sqlite_options opts_;
+  std::mutex mu_;
+  soci::session sql_;
+};
+
+static_assert(storage_policy<sqlite_storage>);
+
+}  // namespace queuectl
