@@ -3,7 +3,7 @@ include(CMakePackageConfigHelpers)
 set(QUEUECTL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/queuectl)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/queuectl DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-set(_queuectl_targets queuectl queuectl_sqlite)
+set(_queuectl_targets queuectl_core queuectl_sqlite)
 if(TARGET queuectl_postgresql)
   list(APPEND _queuectl_targets queuectl_postgresql)
 endif()
