@@ -80,7 +80,7 @@ def bench_latency(e, n=200):
                 return j["state"] == "completed"
             wait_until(started, 10)
             j = json.loads(e.cli("show", jid, "--json"))
-            hist = [v for v in j.values() if isinstance(v, list) and v and isinstance(v[0], dict) and "started_at" in v[0]][0]
+            hist = j["history"]
             ts = hist[0]["started_at"]
             st = time.mktime(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + int(ts[20:23]) / 1000.0
             lat.append((st - t0) * 1000.0)

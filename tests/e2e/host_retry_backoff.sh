@@ -12,8 +12,7 @@ gaps=$("$Q" show flaky --json | python3 -c '
 import json,sys
 from datetime import datetime
 j=json.load(sys.stdin)
-# the attempt records: the list of objects with started_at (the key is the CLI's choice)
-a=[v for v in j.values() if isinstance(v,list) and v and isinstance(v[0],dict) and "started_at" in v[0]][0]
+a=j["history"]
 assert len(a)==3, len(a)
 t=lambda s: datetime.strptime(s.replace("Z",""), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
 print(" ".join("%.3f" % (t(a[i+1]["started_at"]) - t(a[i]["finished_at"])) for i in range(2)))')
