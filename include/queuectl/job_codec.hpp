@@ -247,7 +247,9 @@ void write_job(Writer& w, const job& j) {
   w.Key("recoveries"); w.Int(j.recoveries);
   w.Key("priority"); w.Int(j.priority);
   w.Key("run_at"); write_time(w, j.run_at);
-  w.Key("timeout"); w.Double(j.timeout);
+  w.Key("timeout");
+  if (j.timeout == std::floor(j.timeout) && j.timeout < 1e15) w.Int64(static_cast<std::int64_t>(j.timeout));
+  else w.Double(j.timeout);
   w.Key("env");
   w.StartObject();
   for (const auto& [k, v] : j.env) {

@@ -11,7 +11,7 @@ source "$(dirname "$0")/cli_lib.sh"
 "$Q" enqueue '{"id":"high","command":"true","priority":9}' >/dev/null
 "$Q" enqueue --delay 3s '{"id":"delayed","command":"true"}' >/dev/null
 delayed_at=$(date +%s%N)
-start_worker w1 worker start --count 1
+start_worker w1 --count 1
 W1=$LAST_PID
 wait_for 15 is_state low completed || fail "low did not complete"
 first=$("$Q" show high --json | json 'j["history"][0]["started_at"]')
@@ -48,17 +48,21 @@ wait_for 15 bash -c '[ "$("$0" dlq list --json | python3 -c "import json,sys; pr
 pass "dlq list, retry ID, retry --all"
 
 # cancel a running job: its process is stopped.
-tag="qctl-cancel-$$-$RANDOM"
-"$Q" enqueue "{\"id\":\"long\",\"command\":\"sleep 60 # $tag\"}" >/dev/null
+# (a copy of sleep with a unique path: pgrep then matches the job's process and nothing else)
+sleeper="$T/qctl-cancel-$$-$RANDOM"
+cp "$(command -v sleep)" "$sleeper"
+"$Q" enqueue "{\"id\":\"long\",\"command\":\"$sleeper 60\"}" >/dev/null
 wait_for 15 is_state long processing || fail "long not processing"
-wait_for 5 pgrep -f "$tag" || fail "long's process not seen"
+sleeper_running() { pgrep -f "$sleeper" >/dev/null; }
+sleeper_gone() { ! sleeper_running; }
+wait_for 5 sleeper_running || fail "long's process not seen"
 expect_eq "cancel running" "$("$Q" cancel long)" "canceled long"
 expect_eq "state" "$(state_of long)" canceled
-wait_for 40 bash -c '! pgrep -f "$0"' "$tag" || fail "canceled job's process still running"
+wait_for 40 sleeper_gone || fail "canceled job's process still running"
 pass "cancel stops a running job"
 
 # status counts slots of every live worker process; worker stop ends them all.
-start_worker w2 worker start --count 3
+start_worker w2 --count 3
 wait_for 10 bash -c '[ "$("$0" status | sed -n "s/^[[:space:]]*active:[[:space:]]*\([0-9]*\).*/\1/p")" = 4 ]' "$Q" \
   || fail "status active: $(active_slots), want 4"
 expect_eq "status --json active" "$(json_of status --json -- 'j["workers"]["active"]')" 4
