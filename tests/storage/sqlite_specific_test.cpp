@@ -1,0 +1,141 @@
+// What only the SQLite storage promises: the claim is served by its index, the file is
+// private, reopening is idempotent, and several processes sharing one file never run a
+// job twice.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "printers.hpp"
+#include "queuectl/storage/sqlite_storage.hpp"
+
+using namespace queuectl;
+using namespace std::chrono_literals;
+
+namespace {
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("qctl-sqlite-" + std::to_string(::getpid()));
+  temp_dir() { std::filesystem::create_directories(path); }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+std::vector<job> many_jobs(int n) {
+  std::vector<job> out;
+  const time_point t = now() - 1s;
+  for (int i = 0; i < n; ++i) {
+    job j;
+    j.id = "job-" + std::to_string(i);
+    j.command = "true";
+    j.run_at = j.created_at = j.updated_at = t;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_specific)
+
+BOOST_AUTO_TEST_CASE(claim_is_served_by_the_claim_index) {
+  temp_dir d;
+  sqlite_storage s((d.path / "q.db").string());
+  std::string plan;
+  for (const auto& line : s.claim_query_plan()) plan += line + "\n";
+  BOOST_TEST_MESSAGE(plan);
+  BOOST_TEST(plan.find("USING INDEX jobs_claim") != std::string::npos, plan);
+  BOOST_TEST(plan.find("TEMP B-TREE") == std::string::npos, plan);  // no sort: the index is in claim order
+}
+
+BOOST_AUTO_TEST_CASE(database_file_is_private_and_reopen_is_idempotent) {
+  temp_dir d;
+  const auto db = d.path / "sub" / "q.db";
+  { sqlite_storage s(db.string()); }
+  struct stat st {};
+  BOOST_REQUIRE(::stat(db.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  BOOST_REQUIRE(::stat(db.parent_path().c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0700u);
+  {
+    sqlite_storage s(db.string());
+    s.insert(many_jobs(3));
+  }
+  sqlite_storage again(db.string());  // migrations already applied: nothing is recreated
+  BOOST_TEST(again.list({}).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(exactly_once_across_two_processes_of_four_threads) {
+  temp_dir d;
+  const auto db = (d.path / "q.db").string();
+  constexpr int jobs = 10000, procs = 2, threads = 4;
+  {
+    sqlite_storage s(db);
+    s.insert(many_jobs(jobs));
+  }
+  std::vector<pid_t> children;
+  for (int p = 0; p < procs; ++p) {
+    const pid_t pid = ::fork();  // no threads exist yet in this process
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int rc = 0;
+      std::vector<std::thread> ts;
+      for (int t = 0; t < threads; ++t)
+        ts.emplace_back([&, t] {
+          try {
+            sqlite_storage s(db);  // one connection per thread
+            std::ofstream out(d.path / ("claimed-" + std::to_string(p) + "-" + std::to_string(t)));
+            const std::string owner = "p" + std::to_string(p) + "t" + std::to_string(t);
+            while (true) {
+              claim_request req;
+              req.owner = owner;
+              req.max_jobs = 1 + (t % 3);
+              req.now = now();
+              req.lease_until = req.now + 60s;
+              const auto got = s.claim(req);
+              if (got.empty()) break;
+              for (const auto& j : got) {
+                finish_request f;
+                f.id = j.id;
+                f.owner = owner;
+                f.state = job_state::completed;
+                f.now = now();
+                if (!s.finish(f)) rc = 1;
+                out << j.id << "\n";
+              }
+            }
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "child %d thread %d: %s\n", p, t, e.what());
+            rc = 1;
+          }
+        });
+      for (auto& t : ts) t.join();
+      ::_exit(rc);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t c : children) {
+    int status = 0;
+    ::waitpid(c, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  std::multiset<std::string> claimed;
+  for (const auto& f : std::filesystem::directory_iterator(d.path)) {
+    if (f.path().filename().string().rfind("claimed-", 0) != 0) continue;
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);) claimed.insert(line);
+  }
+  BOOST_TEST(claimed.size() == static_cast<std::size_t>(jobs));  // none twice…
+  BOOST_TEST(std::set<std::string>(claimed.begin(), claimed.end()).size() == static_cast<std::size_t>(jobs));
+  sqlite_storage s(db);
+  const auto c = s.counts();
+  BOOST_TEST(at(c, job_state::completed) == static_cast<std::size_t>(jobs));  // …none left
+  list_filter lf;
+  lf.limit = 0;
+  for (const auto& j : s.list(lf)) BOOST_TEST_REQUIRE(j.attempts == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

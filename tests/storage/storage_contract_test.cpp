@@ -1,0 +1,375 @@
+// One contract, every storage: the same typed suite runs against memory_storage_mt and
+// sqlite_storage. A new storage policy passes this suite before it ships.
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "printers.hpp"
+#include "queuectl/storage/memory_storage.hpp"
+#include "queuectl/storage/sqlite_storage.hpp"
+
+using namespace queuectl;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct memory_fixture {
+  memory_storage_mt s;
+  memory_storage_mt& storage() { return s; }
+};
+
+struct sqlite_fixture {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("qctl-contract-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+  std::unique_ptr<sqlite_storage> s = std::make_unique<sqlite_storage>((dir / "q.db").string());
+  sqlite_storage& storage() { return *s; }
+  ~sqlite_fixture() {
+    s.reset();
+    std::filesystem::remove_all(dir);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture>;
+
+const time_point t0 = from_ms(1767225600000);  // 2026-01-01T00:00:00Z
+
+job make_job(const std::string& id, int priority = 0, time_point run_at = t0) {
+  job j;
+  j.id = id;
+  j.command = "echo " + id;
+  j.priority = priority;
+  j.run_at = run_at;
+  j.created_at = t0;
+  j.updated_at = t0;
+  return j;
+}
+
+claim_request claim_of(std::string owner, std::size_t n, time_point now = t0 + 1s) {
+  claim_request r;
+  r.owner = std::move(owner);
+  r.max_jobs = n;
+  r.now = now;
+  r.lease_until = now + 30s;
+  return r;
+}
+
+finish_request finish_of(const std::string& id, const std::string& owner, job_state st, time_point now = t0 + 2s) {
+  finish_request f;
+  f.id = id;
+  f.owner = owner;
+  f.state = st;
+  f.now = now;
+  f.outcome = st == job_state::completed ? attempt_outcome::succeeded : attempt_outcome::failed;
+  return f;
+}
+
+std::vector<std::string> ids(const std::vector<job>& js) {
+  std::vector<std::string> out;
+  for (const auto& j : js) out.push_back(j.id);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(storage_contract)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(insert_get_round_trips_every_field, F, fixtures) {
+  F f;
+  job j = make_job("full", 7, t0 + 5s);
+  j.executor = "http";
+  j.payload = R"({"url":"http://x","n":[1,2]})";
+  j.queue = "mail";
+  j.max_retries = 9;
+  j.timeout = 2.5;
+  j.env = {{"A", "1"}, {"B", "two words"}};
+  j.cwd = "/tmp";
+  f.storage().insert({j});
+  const auto got = f.storage().get("full");
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(got->command == j.command);
+  BOOST_TEST(got->executor == "http");
+  BOOST_TEST(got->payload == j.payload);
+  BOOST_TEST(got->queue == "mail");
+  BOOST_TEST(got->state == job_state::pending);
+  BOOST_TEST(got->max_retries == 9);
+  BOOST_TEST(got->priority == 7);
+  BOOST_TEST((got->run_at == t0 + 5s));
+  BOOST_TEST(got->timeout == 2.5);
+  BOOST_TEST((got->env == j.env));
+  BOOST_TEST(got->cwd == "/tmp");
+  BOOST_TEST((got->created_at == t0));
+  BOOST_TEST(!got->exit_code.has_value());
+  BOOST_TEST(!got->lease_expires_at.has_value());
+  BOOST_TEST(got->seq > 0);
+  BOOST_TEST(!f.storage().get("missing").has_value());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(duplicate_id_rejects_the_whole_batch, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("a")});
+  BOOST_CHECK_EXCEPTION(f.storage().insert({make_job("b"), make_job("a"), make_job("c")}), error,
+                        [](const error& e) { return e.kind() == error_kind::conflict; });
+  BOOST_CHECK_EXCEPTION(f.storage().insert({make_job("d"), make_job("d")}), error,
+                        [](const error& e) { return e.kind() == error_kind::conflict; });
+  BOOST_TEST(f.storage().list({}).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(claim_order_priority_then_run_at_then_fifo, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("low-1"), make_job("high-late", 5, t0 + 500ms), make_job("high-early", 5, t0),
+                      make_job("low-2"), make_job("future", 9, t0 + 1h)});
+  const auto got = f.storage().claim(claim_of("w", 10));
+  BOOST_TEST(ids(got) == (std::vector<std::string>{"high-early", "high-late", "low-1", "low-2"}),
+             boost::test_tools::per_element());
+  for (const auto& j : got) {
+    BOOST_TEST(j.state == job_state::processing);
+    BOOST_TEST(j.attempts == 1);
+    BOOST_TEST(j.lease_owner == "w");
+    BOOST_TEST((j.lease_expires_at == t0 + 31s));
+  }
+  BOOST_TEST(f.storage().claim(claim_of("w", 10)).empty());  // future job is not due
+  BOOST_TEST(f.storage().claim(claim_of("w", 10, t0 + 2h)).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(claim_respects_max_and_queue_filter, F, fixtures) {
+  F f;
+  job a = make_job("a"), b = make_job("b"), c = make_job("c");
+  b.queue = "mail";
+  c.queue = "img";
+  f.storage().insert({a, b, c});
+  auto req = claim_of("w", 5);
+  req.queues = {"mail", "img"};
+  BOOST_TEST(ids(f.storage().claim(req)).size() == 2u);
+  BOOST_TEST(ids(f.storage().claim(claim_of("w", 5))) == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+  f.storage().insert({make_job("x"), make_job("y"), make_job("z")});
+  BOOST_TEST(f.storage().claim(claim_of("w", 2)).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(claim_opens_an_attempt_and_finish_closes_it, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("j")});
+  BOOST_REQUIRE(f.storage().claim(claim_of("w", 1)).size() == 1u);
+  auto at = f.storage().attempts("j");
+  BOOST_REQUIRE(at.size() == 1u);
+  BOOST_TEST(at[0].number == 1);
+  BOOST_TEST(at[0].worker == "w");
+  BOOST_TEST(at[0].outcome == attempt_outcome::running);
+  BOOST_TEST(!f.storage().finish(finish_of("j", "intruder", job_state::completed)));
+  auto fin = finish_of("j", "w", job_state::failed);
+  fin.exit_code = 7;
+  fin.output = "some output\n";
+  fin.last_error = "exit code 7";
+  fin.run_at = t0 + 10s;
+  BOOST_TEST(f.storage().finish(fin));
+  const auto j = *f.storage().get("j");
+  BOOST_TEST(j.state == job_state::failed);
+  BOOST_TEST((j.exit_code == 7));
+  BOOST_TEST(j.last_error == "exit code 7");
+  BOOST_TEST((j.run_at == t0 + 10s));
+  BOOST_TEST(j.lease_owner.empty());
+  at = f.storage().attempts("j");
+  BOOST_TEST(at[0].outcome == attempt_outcome::failed);
+  BOOST_TEST((at[0].exit_code == 7));
+  BOOST_TEST(at[0].output == "some output\n");
+  BOOST_TEST((at[0].finished_at == t0 + 2s));
+  BOOST_TEST(!f.storage().finish(finish_of("j", "w", job_state::completed)));  // not processing any more
+  // the retry is claimable once due, and numbered 2
+  BOOST_TEST(f.storage().claim(claim_of("w", 1, t0 + 5s)).empty());
+  const auto again = f.storage().claim(claim_of("w", 1, t0 + 10s));
+  BOOST_REQUIRE(again.size() == 1u);
+  BOOST_TEST(again[0].attempts == 2);
+  BOOST_TEST(f.storage().finish(finish_of("j", "w", job_state::dead, t0 + 11s)));
+  BOOST_TEST(f.storage().get("j")->state == job_state::dead);
+  BOOST_TEST(f.storage().attempts("j").size() == 2u);
+  BOOST_TEST(f.storage().attempts("j")[1].number == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(renew_lease_only_for_the_holder, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("j")});
+  f.storage().claim(claim_of("w", 1));
+  BOOST_TEST(f.storage().renew_lease("j", "w", t0 + 90s));
+  BOOST_TEST((f.storage().get("j")->lease_expires_at == t0 + 90s));
+  BOOST_TEST(!f.storage().renew_lease("j", "other", t0 + 90s));
+  BOOST_TEST(!f.storage().renew_lease("missing", "w", t0 + 90s));
+  BOOST_TEST(f.storage().cancel("j", t0 + 3s));
+  BOOST_TEST(!f.storage().renew_lease("j", "w", t0 + 99s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(release_hands_back_without_counting, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("j")});
+  f.storage().claim(claim_of("w", 1));
+  BOOST_TEST(!f.storage().release("j", "other", t0 + 2s));
+  BOOST_TEST(f.storage().release("j", "w", t0 + 2s));
+  const auto j = *f.storage().get("j");
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  BOOST_TEST(f.storage().attempts("j").back().outcome == attempt_outcome::released);
+  BOOST_TEST(f.storage().claim(claim_of("w2", 1, t0 + 3s)).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_requeues_then_kills_after_max_recoveries, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("j")});
+  f.storage().claim(claim_of("dead-worker", 1));  // lease until t0+31s
+  BOOST_TEST(f.storage().reclaim_expired(t0 + 20s, 1).requeued == 0u);
+  auto r = f.storage().reclaim_expired(t0 + 40s, 1);
+  BOOST_TEST(r.requeued == 1u);
+  auto j = *f.storage().get("j");
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  BOOST_TEST(j.recoveries == 1);
+  BOOST_TEST(f.storage().attempts("j")[0].outcome == attempt_outcome::lost);
+  f.storage().claim(claim_of("dead-worker", 1, t0 + 41s));
+  r = f.storage().reclaim_expired(t0 + 100s, 1);
+  BOOST_TEST(r.dead == 1u);
+  j = *f.storage().get("j");
+  BOOST_TEST(j.state == job_state::dead);
+  BOOST_TEST(j.last_error.find("recovered 2 times") != std::string::npos);
+  BOOST_TEST(f.storage().attempts("j").size() == 2u);
+  BOOST_TEST(f.storage().attempts("j")[1].number == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(cancel_pending_running_final_missing, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("p"), make_job("r")});
+  BOOST_TEST(f.storage().cancel("p", t0 + 1s));
+  BOOST_TEST(f.storage().get("p")->state == job_state::canceled);
+  BOOST_TEST(!f.storage().cancel("p", t0 + 1s));
+  BOOST_TEST(!f.storage().cancel("missing", t0 + 1s));
+  f.storage().claim(claim_of("w", 1));
+  BOOST_TEST(f.storage().cancel("r", t0 + 2s));
+  BOOST_TEST(f.storage().attempts("r")[0].outcome == attempt_outcome::canceled);
+  BOOST_TEST(!f.storage().finish(finish_of("r", "w", job_state::completed)));
+  BOOST_TEST(f.storage().get("r")->state == job_state::canceled);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(retry_dead_resets_and_keeps_history, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("j")});
+  f.storage().claim(claim_of("w", 1));
+  auto fin = finish_of("j", "w", job_state::dead);
+  fin.exit_code = 1;
+  f.storage().finish(fin);
+  BOOST_TEST(!f.storage().retry_dead("missing", t0 + 3s));
+  BOOST_TEST(f.storage().retry_dead("j", t0 + 3s));
+  const auto j = *f.storage().get("j");
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  BOOST_TEST(!j.exit_code.has_value());
+  BOOST_TEST(!f.storage().retry_dead("j", t0 + 3s));  // not dead any more
+  const auto again = f.storage().claim(claim_of("w", 1, t0 + 4s));
+  BOOST_REQUIRE(again.size() == 1u);
+  BOOST_TEST(again[0].attempts == 1);
+  const auto at = f.storage().attempts("j");
+  BOOST_REQUIRE(at.size() == 2u);  // the dead attempt is kept; the new one is numbered after it
+  BOOST_TEST(at[1].number == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(remove_and_purge, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("done-old"), make_job("done-new"), make_job("running"), make_job("waiting")});
+  auto got = f.storage().claim(claim_of("w", 3));
+  BOOST_REQUIRE(got.size() == 3u);
+  f.storage().finish(finish_of("done-old", "w", job_state::completed, t0 + 2s));
+  f.storage().finish(finish_of("done-new", "w", job_state::completed, t0 + 100s));
+  BOOST_TEST(!f.storage().remove("running"));
+  BOOST_TEST(!f.storage().remove("missing"));
+  purge_filter pf;
+  pf.updated_before = t0 + 50s;
+  BOOST_TEST(f.storage().purge(pf) == 1u);
+  BOOST_TEST(!f.storage().get("done-old").has_value());
+  BOOST_TEST(f.storage().attempts("done-old").empty());
+  BOOST_TEST(f.storage().purge({}) == 1u);
+  BOOST_TEST(f.storage().remove("waiting"));
+  BOOST_TEST(ids(f.storage().list({})) == std::vector<std::string>{"running"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(list_filters_and_pages, F, fixtures) {
+  F f;
+  std::vector<job> js;
+  for (int i = 0; i < 10; ++i) {
+    js.push_back(make_job("j" + std::to_string(i)));
+    if (i % 2) js.back().queue = "odd";
+  }
+  f.storage().insert(js);
+  f.storage().claim(claim_of("w", 1));  // j0 → processing
+  list_filter lf;
+  lf.limit = 3;
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"j0", "j1", "j2"}), boost::test_tools::per_element());
+  lf.offset = 8;
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"j8", "j9"}), boost::test_tools::per_element());
+  lf = {};
+  lf.newest_first = true;
+  lf.limit = 2;
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"j9", "j8"}), boost::test_tools::per_element());
+  lf = {};
+  lf.queue = "odd";
+  lf.limit = 0;
+  BOOST_TEST(f.storage().list(lf).size() == 5u);
+  lf = {};
+  lf.state = job_state::processing;
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"j0"}, boost::test_tools::per_element());
+  const auto c = f.storage().counts();
+  BOOST_TEST(at(c, job_state::pending) == 9u);
+  BOOST_TEST(at(c, job_state::processing) == 1u);
+  BOOST_TEST(at(c, job_state::dead) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(config_entries, F, fixtures) {
+  F f;
+  BOOST_TEST(!f.storage().get_config("max-retries").has_value());
+  f.storage().set_config("max-retries", "5");
+  f.storage().set_config("max-retries", "6");
+  f.storage().set_config("backoff-base", "1.5");
+  BOOST_TEST(*f.storage().get_config("max-retries") == "6");
+  BOOST_TEST(f.storage().config_entries().size() == 2u);
+  f.storage().reset_config();
+  BOOST_TEST(f.storage().config_entries().empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(workers_registry, F, fixtures) {
+  F f;
+  worker_info w;
+  w.id = "host:1:a";
+  w.hostname = "host";
+  w.pid = 1;
+  w.slots = 4;
+  w.started_at = t0;
+  w.heartbeat_at = t0;
+  f.storage().upsert_worker(w);
+  w.heartbeat_at = t0 + 10s;
+  f.storage().upsert_worker(w);
+  auto ws = f.storage().workers();
+  BOOST_REQUIRE(ws.size() == 1u);
+  BOOST_TEST(ws[0].slots == 4);
+  BOOST_TEST((ws[0].heartbeat_at == t0 + 10s));
+  f.storage().remove_worker("host:1:a");
+  BOOST_TEST(f.storage().workers().empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(stats_over_finished_attempts, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("a"), make_job("b"), make_job("c")});
+  f.storage().claim(claim_of("w", 3, t0));
+  f.storage().finish(finish_of("a", "w", job_state::completed, t0 + 100ms));
+  f.storage().finish(finish_of("b", "w", job_state::completed, t0 + 300ms));
+  f.storage().finish(finish_of("c", "w", job_state::dead, t0 + 200ms));
+  const auto s = f.storage().stats(std::nullopt);
+  BOOST_TEST(s.finished == 3u);
+  BOOST_TEST(s.succeeded == 2u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(s.mean_ms == 200.0);
+  BOOST_TEST(s.p50_ms == 200.0);
+  BOOST_TEST((s.last_finished == t0 + 300ms));
+  BOOST_TEST(f.storage().stats(t0 + 250ms).finished == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
