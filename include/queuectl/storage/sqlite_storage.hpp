@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -105,46 +106,43 @@ class sqlite_storage {
   std::vector<job> claim(const claim_request& req) {
     return locked([&] {
       std::vector<job> out;
-      write_txn tx(*this);
-      const long long now_ms = to_ms(req.now), until = to_ms(req.lease_until);
-      const int limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
-      std::string queue_clause;
-      for (std::size_t i = 0; i < req.queues.size(); ++i)
-        queue_clause += (i ? ", :q" : " AND queue IN (:q") + std::to_string(i) + (i + 1 == req.queues.size() ? ")" : "");
-      const std::string sql =
-          "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
-          "lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
-          "WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= :now2" +
-          queue_clause + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
-          ", attempt_seq";
-      soci::row r;
-      soci::statement st(sql_);
-      st.alloc();
-      st.prepare(sql);
-      st.exchange(soci::use(req.owner, "owner"));
-      st.exchange(soci::use(until, "until"));
-      st.exchange(soci::use(now_ms, "now"));
-      st.exchange(soci::use(now_ms, "now2"));
-      for (std::size_t i = 0; i < req.queues.size(); ++i) st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
-      st.exchange(soci::use(limit, "lim"));
-      st.exchange(soci::into(r));
-      st.define_and_bind();
       std::vector<int> numbers;
-      if (st.execute(true)) {
-        do {
-          out.push_back(detail::job_from_row(r));
-          numbers.push_back(static_cast<int>(detail::row_int(r, 21)));
-        } while (st.fetch());
+      write_txn tx(*this);
+      hot& h = hot_statements();
+      h.owner = req.owner;
+      h.now = to_ms(req.now);
+      h.until = to_ms(req.lease_until);
+      h.limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
+      auto collect = [&](soci::statement& st, soci::row& r) {
+        if (st.execute(true)) {
+          do {
+            out.push_back(detail::job_from_row(r));
+            numbers.push_back(static_cast<int>(detail::row_int(r, 21)));
+          } while (st.fetch());
+        }
+      };
+      if (req.queues.empty()) {
+        collect(*h.claim, h.row);
+      } else {  // rare: prepared per call, one placeholder per queue
+        std::string in;
+        for (std::size_t i = 0; i < req.queues.size(); ++i) in += (i ? ", :q" : ":q") + std::to_string(i);
+        soci::row r;
+        soci::statement st(sql_);
+        st.alloc();
+        st.prepare(claim_sql(" AND queue IN (" + in + ")"));
+        st.exchange(soci::use(h.owner, "owner"));
+        st.exchange(soci::use(h.until, "until"));
+        st.exchange(soci::use(h.now, "now"));
+        st.exchange(soci::use(h.limit, "lim"));
+        for (std::size_t i = 0; i < req.queues.size(); ++i) st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
+        st.exchange(soci::into(r));
+        st.define_and_bind();
+        collect(st, r);
       }
-      std::string id, worker = req.owner;
-      int number = 0;
-      soci::statement rec = (sql_.prepare << "INSERT INTO attempts(job_id, number, worker, started_at, outcome) "
-                                             "VALUES(:id, :n, :w, :t, 'running')",
-                             soci::use(id), soci::use(number), soci::use(worker), soci::use(now_ms));
       for (std::size_t i = 0; i < out.size(); ++i) {
-        id = out[i].id;
-        number = numbers[i];
-        rec.execute(true);
+        h.id = out[i].id;
+        h.number = numbers[i];
+        h.open_attempt->execute(true);
       }
       tx.commit();
       std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
@@ -156,36 +154,33 @@ class sqlite_storage {
 
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
     return locked([&] {
-      const std::string i(id), o(owner);
-      const long long u = to_ms(until);
-      soci::statement st = (sql_.prepare << "UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' "
-                                            "AND lease_owner = :o",
-                            soci::use(u), soci::use(i), soci::use(o));
-      st.execute(true);
-      return st.get_affected_rows() == 1;
+      hot& h = hot_statements();
+      h.id = id;
+      h.owner = owner;
+      h.until = to_ms(until);
+      h.renew->execute(true);
+      return h.renew->get_affected_rows() == 1;
     });
   }
 
   bool finish(const finish_request& f) {
     return locked([&] {
       write_txn tx(*this);
-      const std::string state(to_string(f.state)), outcome(to_string(f.outcome));
-      const long long now_ms = to_ms(f.now), run_at = to_ms(f.run_at);
-      const int is_failed = f.state == job_state::failed ? 1 : 0;
-      int code = f.exit_code.value_or(0);
-      soci::indicator code_ind = f.exit_code ? soci::i_ok : soci::i_null;
-      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, "
-                                            "lease_owner = '', lease_expires_at = NULL, "
-                                            "run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
-                                            "WHERE id = :id AND state = 'processing' AND lease_owner = :o",
-                            soci::use(state), soci::use(now_ms), soci::use(f.last_error), soci::use(code, code_ind),
-                            soci::use(is_failed), soci::use(run_at), soci::use(f.id), soci::use(f.owner));
-      up.execute(true);
-      if (up.get_affected_rows() != 1) return false;
-      sql_ << "UPDATE attempts SET finished_at = :t, outcome = :o, exit_code = :c, output = :out, error = :e "
-              "WHERE job_id = :id AND outcome = 'running'",
-          soci::use(now_ms), soci::use(outcome), soci::use(code, code_ind), soci::use(f.output), soci::use(f.last_error),
-          soci::use(f.id);
+      hot& h = hot_statements();
+      h.id = f.id;
+      h.owner = f.owner;
+      h.state = to_string(f.state);
+      h.outcome = to_string(f.outcome);
+      h.now = to_ms(f.now);
+      h.run_at = to_ms(f.run_at);
+      h.failed = f.state == job_state::failed ? 1 : 0;
+      h.exit_code = f.exit_code.value_or(0);
+      h.exit_code_ind = f.exit_code ? soci::i_ok : soci::i_null;
+      h.error = f.last_error;
+      h.output = f.output;
+      h.finish->execute(true);
+      if (h.finish->get_affected_rows() != 1) return false;
+      h.close_attempt->execute(true);
       tx.commit();
       return true;
     });
@@ -472,9 +467,9 @@ class sqlite_storage {
  private:
   /// BEGIN IMMEDIATE … COMMIT, rolled back if not committed (e.g. on a throw).
   struct write_txn {
-    explicit write_txn(sqlite_storage& s) : s_(s) { s_.exec_retrying("BEGIN IMMEDIATE"); }
+    explicit write_txn(sqlite_storage& s) : s_(s) { s_.begin_immediate(); }
     void commit() {
-      s_.sql_ << "COMMIT";
+      s_.txn_statements().commit->execute(true);
       done_ = true;
     }
     ~write_txn() {
@@ -497,6 +492,111 @@ class sqlite_storage {
   template <class F>
   std::invoke_result_t<F&> wrap(F&& f) {
     return detail::wrap_soci("sqlite", std::forward<F>(f));
+  }
+
+  /// Statements of the hot paths (claim, finish, renew, transactions), prepared once and
+  /// re-executed with new values in their bound variables.
+  struct hot {
+    std::string id, owner, state, outcome, error, output;
+    long long now = 0, until = 0, run_at = 0;
+    int limit = 1, number = 0, failed = 0, exit_code = 0;
+    soci::indicator exit_code_ind = soci::i_null;
+    soci::row row;
+    std::unique_ptr<soci::statement> begin, commit, claim, open_attempt, finish, close_attempt, renew;
+  };
+
+  static std::string claim_sql(const std::string& queue_filter) {
+    return std::string(
+               "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
+               "lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
+               "WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') "
+               "AND run_at <= :now") +
+           queue_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
+           ", attempt_seq";
+  }
+
+  std::unique_ptr<soci::statement> prepare(const std::string& sql) {
+    auto st = std::make_unique<soci::statement>(sql_);
+    st->alloc();
+    st->prepare(sql);
+    return st;
+  }
+
+  /// BEGIN IMMEDIATE and COMMIT, usable before the schema exists (by migrate()).
+  hot& txn_statements() {
+    if (!hot_) hot_ = std::make_unique<hot>();
+    if (!hot_->begin) {
+      hot_->begin = prepare("BEGIN IMMEDIATE");
+      hot_->begin->define_and_bind();
+      hot_->commit = prepare("COMMIT");
+      hot_->commit->define_and_bind();
+    }
+    return *hot_;
+  }
+
+  hot& hot_statements() {
+    hot* h = &txn_statements();
+    if (h->claim) return *h;
+    h->claim = prepare(claim_sql(""));
+    h->claim->exchange(soci::use(h->owner, "owner"));
+    h->claim->exchange(soci::use(h->until, "until"));
+    h->claim->exchange(soci::use(h->now, "now"));
+    h->claim->exchange(soci::use(h->limit, "lim"));
+    h->claim->exchange(soci::into(h->row));
+    h->claim->define_and_bind();
+    h->open_attempt = prepare(
+        "INSERT INTO attempts(job_id, number, worker, started_at, outcome) VALUES(:id, :n, :w, :t, 'running')");
+    h->open_attempt->exchange(soci::use(h->id, "id"));
+    h->open_attempt->exchange(soci::use(h->number, "n"));
+    h->open_attempt->exchange(soci::use(h->owner, "w"));
+    h->open_attempt->exchange(soci::use(h->now, "t"));
+    h->open_attempt->define_and_bind();
+    h->finish = prepare(
+        "UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, lease_owner = '', "
+        "lease_expires_at = NULL, run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
+        "WHERE id = :id AND state = 'processing' AND lease_owner = :o");
+    h->finish->exchange(soci::use(h->state, "s"));
+    h->finish->exchange(soci::use(h->now, "now"));
+    h->finish->exchange(soci::use(h->error, "err"));
+    h->finish->exchange(soci::use(h->exit_code, h->exit_code_ind, "code"));
+    h->finish->exchange(soci::use(h->failed, "failed"));
+    h->finish->exchange(soci::use(h->run_at, "ra"));
+    h->finish->exchange(soci::use(h->id, "id"));
+    h->finish->exchange(soci::use(h->owner, "o"));
+    h->finish->define_and_bind();
+    h->close_attempt = prepare(
+        "UPDATE attempts SET finished_at = :t, outcome = :o, exit_code = :c, output = :out, error = :e "
+        "WHERE job_id = :id AND outcome = 'running'");
+    h->close_attempt->exchange(soci::use(h->now, "t"));
+    h->close_attempt->exchange(soci::use(h->outcome, "o"));
+    h->close_attempt->exchange(soci::use(h->exit_code, h->exit_code_ind, "c"));
+    h->close_attempt->exchange(soci::use(h->output, "out"));
+    h->close_attempt->exchange(soci::use(h->error, "e"));
+    h->close_attempt->exchange(soci::use(h->id, "id"));
+    h->close_attempt->define_and_bind();
+    h->renew = prepare("UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' AND lease_owner = :o");
+    h->renew->exchange(soci::use(h->until, "u"));
+    h->renew->exchange(soci::use(h->id, "id"));
+    h->renew->exchange(soci::use(h->owner, "o"));
+    h->renew->define_and_bind();
+    return *h;
+  }
+
+  /// BEGIN IMMEDIATE can report SQLITE_BUSY at once (another process is checkpointing or
+  /// creating the schema) instead of waiting in the busy handler: retry until the timeout.
+  void begin_immediate() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms);
+    while (true) {
+      try {
+        txn_statements().begin->execute(true);
+        return;
+      } catch (const soci::soci_error& e) {
+        const std::string what = e.what();
+        const bool busy = what.find("locked") != std::string::npos || what.find("busy") != std::string::npos;
+        if (!busy || std::chrono::steady_clock::now() >= deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
   }
 
   /// SQLite's busy handler covers most lock waits; BEGIN IMMEDIATE and journal-mode
@@ -590,6 +690,7 @@ class sqlite_storage {
   sqlite_options opts_;
   std::mutex mu_;
   soci::session sql_;
+  std::unique_ptr<hot> hot_;  // after sql_: its statements die before the session
 };
 
 static_assert(storage_policy<sqlite_storage>);

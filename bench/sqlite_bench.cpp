@@ -1,0 +1,239 @@
+// SQLite storage benchmarks, each against a baseline measured in the same run:
+//  (a) claim+complete through basic_queue (no-op executor) vs the same SQL driven raw
+//      through the sqlite3 C API with the same schema and pragmas      (target >= 0.8)
+//  (b) bulk enqueue through basic_queue vs raw batched INSERT           (target >= 0.5)
+//  (c) claim+complete with 1,000,000 finished jobs in the table vs an empty history
+//                                                                       (target >= 0.8)
+//   sqlite_bench [jobs=20000] [history=1000000]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "queuectl/executor/function_executor.hpp"
+#include "queuectl/sqlite_queue.hpp"
+
+// SOCI's header includes sqlite3.h inside namespace sqlite_api (and sets its include guard).
+using namespace sqlite_api;
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+struct scratch {
+  fs::path dir = fs::temp_directory_path() / ("qctl-bench-" + std::to_string(::getpid()));
+  scratch() { fs::create_directories(dir); }
+  ~scratch() { fs::remove_all(dir); }
+  std::string fresh(const std::string& name) {
+    for (const char* sfx : {"", "-wal", "-shm"}) fs::remove(dir / (name + sfx));
+    return (dir / name).string();
+  }
+};
+
+double since(steady::time_point t0) { return std::chrono::duration<double>(steady::now() - t0).count(); }
+
+std::vector<queuectl::job_spec> specs(int n, const std::string& prefix) {
+  std::vector<queuectl::job_spec> out(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    out[static_cast<std::size_t>(i)].id = prefix + std::to_string(i);
+    out[static_cast<std::size_t>(i)].command = "true";
+  }
+  return out;
+}
+
+using queue = queuectl::sqlite_queue<queuectl::noop_executor>;
+
+/// Raw sqlite3 driver of exactly the statements sqlite_storage runs for claim and finish.
+struct raw_db {
+  sqlite3* db = nullptr;
+  sqlite3_stmt *begin, *commit, *claim, *attempt, *finish, *finish_attempt, *insert;
+  explicit raw_db(const std::string& path) {
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_busy_timeout(db, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    begin = prep("BEGIN IMMEDIATE");
+    commit = prep("COMMIT");
+    claim = prep(
+        "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
+        "lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3 WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim "
+        "WHERE state IN ('pending', 'failed') AND run_at <= ?3 ORDER BY priority DESC, run_at, seq LIMIT ?4) "
+        "RETURNING id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, "
+        "timeout, env, cwd, created_at, updated_at, last_error, exit_code, lease_owner, lease_expires_at, seq, attempt_seq");
+    attempt = prep("INSERT INTO attempts(job_id, number, worker, started_at, outcome) VALUES(?1, ?2, ?3, ?4, 'running')");
+    finish = prep(
+        "UPDATE jobs SET state = ?1, updated_at = ?2, last_error = ?3, exit_code = ?4, lease_owner = '', "
+        "lease_expires_at = NULL, run_at = CASE WHEN ?5 = 1 THEN ?6 ELSE run_at END WHERE id = ?7 AND state = "
+        "'processing' AND lease_owner = ?8");
+    finish_attempt = prep(
+        "UPDATE attempts SET finished_at = ?1, outcome = ?2, exit_code = ?3, output = ?4, error = ?5 WHERE job_id = ?6 "
+        "AND outcome = 'running'");
+    insert = prep(
+        "INSERT INTO jobs(id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, "
+        "run_at, timeout, env, cwd, created_at, updated_at) VALUES(?1, 'true', 'shell', '{}', 'default', ?2, 0, 0, 3, 0, "
+        "?3, 0, '{}', '', ?3, ?3)");
+  }
+  ~raw_db() {
+    for (auto* s : {begin, commit, claim, attempt, finish, finish_attempt, insert}) sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  void exec(const char* sql) { sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+  sqlite3_stmt* prep(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "prepare: %s\n", sqlite3_errmsg(db));
+      std::exit(1);
+    }
+    return s;
+  }
+  static void run(sqlite3_stmt* s) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+    }
+    sqlite3_reset(s);
+  }
+  /// Claims one job and completes it; false when none is due.
+  bool claim_complete(long long now) {
+    run(begin);
+    sqlite3_bind_text(claim, 1, "w", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(claim, 2, now + 30000);
+    sqlite3_bind_int64(claim, 3, now);
+    sqlite3_bind_int(claim, 4, 1);
+    std::string id;
+    int number = 0;
+    if (sqlite3_step(claim) == SQLITE_ROW) {
+      id = reinterpret_cast<const char*>(sqlite3_column_text(claim, 0));
+      for (int c = 1; c < 22; ++c) (void)sqlite3_column_text(claim, c);  // read the row, as the storage does
+      number = sqlite3_column_int(claim, 21);
+      while (sqlite3_step(claim) == SQLITE_ROW) {
+      }
+    }
+    sqlite3_reset(claim);
+    if (!id.empty()) {
+      sqlite3_bind_text(attempt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(attempt, 2, number);
+      sqlite3_bind_text(attempt, 3, "w", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(attempt, 4, now);
+      run(attempt);
+    }
+    run(commit);
+    if (id.empty()) return false;
+    run(begin);
+    sqlite3_bind_text(finish, 1, "completed", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(finish, 2, now);
+    sqlite3_bind_text(finish, 3, "", -1, SQLITE_STATIC);
+    sqlite3_bind_null(finish, 4);
+    sqlite3_bind_int(finish, 5, 0);
+    sqlite3_bind_int64(finish, 6, 0);
+    sqlite3_bind_text(finish, 7, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(finish, 8, "w", -1, SQLITE_STATIC);
+    run(finish);
+    sqlite3_bind_int64(finish_attempt, 1, now);
+    sqlite3_bind_text(finish_attempt, 2, "succeeded", -1, SQLITE_STATIC);
+    sqlite3_bind_null(finish_attempt, 3);
+    sqlite3_bind_text(finish_attempt, 4, "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(finish_attempt, 5, "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(finish_attempt, 6, id.c_str(), -1, SQLITE_TRANSIENT);
+    run(finish_attempt);
+    run(commit);
+    return true;
+  }
+  void insert_batch(int from, int n, const char* state, long long t) {
+    run(begin);
+    for (int i = from; i < from + n; ++i) {
+      const std::string id = "raw-" + std::to_string(i);
+      sqlite3_bind_text(insert, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(insert, 2, state, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(insert, 3, t);
+      run(insert);
+    }
+    run(commit);
+  }
+};
+
+/// Claim+complete rate through basic_queue until the queue is empty.
+double queue_rate(queue& q, int n) {
+  const auto t0 = steady::now();
+  int done = 0;
+  while (q.run_once("w")) ++done;
+  if (done != n) std::fprintf(stderr, "queue ran %d of %d\n", done, n);
+  return done / since(t0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 20000;
+  const int history = argc > 2 ? std::atoi(argv[2]) : 1000000;
+  scratch s;
+  const long long now_ms = queuectl::to_ms(queuectl::now());
+
+  // (a) claim+complete
+  double ours_a, raw_a;
+  {
+    queue q(queuectl::noop_executor{}, {}, s.fresh("a.db"));
+    q.enqueue(specs(n, "j"));
+    ours_a = queue_rate(q, n);
+  }
+  {
+    const std::string path = s.fresh("a-raw.db");
+    { queuectl::sqlite_storage schema(path); }  // the same schema and indexes
+    raw_db raw(path);
+    for (int i = 0; i < n; i += 1000) raw.insert_batch(i, std::min(1000, n - i), "pending", now_ms - 1000);
+    const auto t0 = steady::now();
+    int done = 0;
+    while (raw.claim_complete(queuectl::to_ms(queuectl::now()))) ++done;
+    raw_a = done / since(t0);
+  }
+  std::printf("(a) claim+complete, %d jobs, one worker\n", n);
+  std::printf("    raw sqlite3, same SQL: %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
+              raw_a, ours_a, ours_a / raw_a);
+
+  // (b) bulk enqueue, batches of 1000
+  const int bulk = n * 5;
+  double ours_b, raw_b;
+  {
+    queue q(queuectl::noop_executor{}, {}, s.fresh("b.db"));
+    auto all = specs(bulk, "b");
+    const auto t0 = steady::now();
+    for (int i = 0; i < bulk; i += 1000)
+      q.enqueue(std::vector<queuectl::job_spec>(all.begin() + i, all.begin() + std::min(bulk, i + 1000)));
+    ours_b = bulk / since(t0);
+  }
+  {
+    const std::string path = s.fresh("b-raw.db");
+    { queuectl::sqlite_storage schema(path); }
+    raw_db raw(path);
+    const auto t0 = steady::now();
+    for (int i = 0; i < bulk; i += 1000) raw.insert_batch(i, std::min(1000, bulk - i), "pending", now_ms);
+    raw_b = bulk / since(t0);
+  }
+  std::printf("(b) bulk enqueue, %d jobs in batches of 1000\n", bulk);
+  std::printf("    raw batched INSERT:    %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.5)\n",
+              raw_b, ours_b, ours_b / raw_b);
+
+  // (c) claim rate with a large finished history vs none
+  const int m = std::max(1000, n / 4);
+  double empty_c, full_c;
+  {
+    queue q(queuectl::noop_executor{}, {}, s.fresh("c-empty.db"));
+    q.enqueue(specs(m, "c"));
+    empty_c = queue_rate(q, m);
+  }
+  {
+    const std::string path = s.fresh("c-full.db");
+    { queuectl::sqlite_storage schema(path); }
+    {
+      raw_db raw(path);  // history written raw: it is the setup, not what is measured
+      for (int i = 0; i < history; i += 10000) raw.insert_batch(i, std::min(10000, history - i), "completed", now_ms - 5000);
+    }
+    queue q(queuectl::noop_executor{}, {}, path);
+    q.enqueue(specs(m, "c"));
+    full_c = queue_rate(q, m);
+  }
+  std::printf("(c) claim+complete of %d jobs with %d finished jobs in the table\n", m, history);
+  std::printf("    empty history:         %9.0f jobs/s\n    with history:          %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
+              empty_c, full_c, full_c / empty_c);
+  return 0;
+}
