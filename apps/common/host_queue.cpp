@@ -11,11 +11,15 @@ std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_execut
   return std::make_unique<host_queue>(std::move(executor), exponential_backoff{}, db);
 }
 
-plugin_executor load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs) {
+host_plugins load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs) {
   plugin_loader loader(dirs);
-  plugin_executor exec;
-  for (const auto& n : names) exec.add(loader.load_executor(n));
-  return exec;
+  host_plugins out;
+  for (const auto& n : names) {
+    auto p = loader.load(n);
+    if (p.executor) out.executors.add(std::move(p.executor));
+    if (p.exporter) out.exporters.push_back(std::move(p.exporter));
+  }
+  return out;
 }
 
 }  // namespace queuectl::app

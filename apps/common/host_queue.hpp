@@ -8,6 +8,7 @@
 
 #include "queuectl/backoff/exponential_backoff.hpp"
 #include "queuectl/basic_queue.hpp"
+#include "queuectl/plugin/exporter_plugin.hpp"
 #include "queuectl/plugin/plugin_executor.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
 
@@ -18,8 +19,14 @@ using host_queue = basic_queue<sqlite_storage, exponential_backoff, plugin_execu
 /// Opens (creating if needed) the queue at `db`. Throws queuectl::error.
 std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor = {});
 
-/// Loads each plugin (by name or path) into one executor. Throws queuectl::error with the
-/// loader's one-line reason.
-plugin_executor load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs);
+/// What `--plugin` loaded: executors (dispatched by job.executor) and exporters.
+struct host_plugins {
+  plugin_executor executors;
+  std::vector<std::shared_ptr<exporter_plugin>> exporters;
+};
+
+/// Loads each plugin (by name or path). Throws queuectl::error with the loader's one-line
+/// reason.
+host_plugins load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs);
 
 }  // namespace queuectl::app

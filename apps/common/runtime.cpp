@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <random>
 
+#include "exporter_set.hpp"
 #include "host_queue.hpp"
 #include "queuectl/worker_pool.hpp"
 #include "wal_watcher.hpp"
@@ -67,9 +69,9 @@ int run_runtime(const runtime_options& opts) {
     return 2;
   }
   // Plugins load before anything is stored or detached, so a bad plugin is a clean exit 2.
-  plugin_executor executor;
+  host_plugins plugins;
   try {
-    executor = load_plugins(opts.plugins, opts.plugin_dirs);
+    plugins = load_plugins(opts.plugins, opts.plugin_dirs);
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return 2;
@@ -86,7 +88,7 @@ int run_runtime(const runtime_options& opts) {
 
   std::unique_ptr<host_queue> queue;
   try {
-    queue = open_host_queue(opts.db, std::move(executor));
+    queue = open_host_queue(opts.db, std::move(plugins.executors));
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return e.kind() == error_kind::invalid_input ? 2 : 1;
@@ -111,17 +113,35 @@ int run_runtime(const runtime_options& opts) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return 1;
   }
+  exporter_set exporters(std::move(plugins.exporters));
+  if (std::string why = exporters.start(me, opts.plugin_settings); !why.empty()) {
+    std::fprintf(stderr, "queuectl: %s\n", why.c_str());
+    q.storage().remove_worker(me.id);
+    return 2;
+  }
 
   worker_pool_options wo;
   wo.threads = opts.workers;
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
-  wo.on_tick = [&q, me]() mutable {
+  std::atomic<bool> aborting{false};
+  worker_pool<host_queue>* pool_ptr = nullptr;
+  wo.on_tick = [&q, &exporters, &pool_ptr, me]() mutable {
     me.heartbeat_at = now();
     q.storage().upsert_worker(me);
     q.reload_config();  // pick up `queuectl config set` from other processes
+    if (!exporters.empty() && pool_ptr)
+      exporters.snapshot(q.storage().counts_by_queue(), pool_ptr->busy(), static_cast<std::size_t>(pool_ptr->slots()));
   };
+  if (!exporters.empty()) {
+    wo.on_start = [&exporters](const job& j) { exporters.attempt_started(j); };
+    wo.on_finish = [&exporters, &aborting](const job& j, const attempt_result& r, time_point started,
+                                            time_point finished) {
+      exporters.attempt_finished(j, r, started, finished, aborting.load());
+    };
+  }
   worker_pool pool(q, wo);
+  pool_ptr = &pool;
   wal_watcher watcher(opts.db, [&q] { q.wake().notify(); });
   pool.start();
   log_line("started " + std::to_string(opts.workers) + " worker(s) on " + opts.db + " (wake-up: " +
@@ -168,9 +188,11 @@ int run_runtime(const runtime_options& opts) {
   }
   if (!stopped) {
     if (std::chrono::steady_clock::now() >= deadline) log_line("stop-timeout reached: stopping running jobs");
+    aborting.store(true);
     pool.abort_running();
   }
   pool.join();
+  exporters.stop();
   try {
     q.storage().remove_worker(me.id);
   } catch (const error&) {

@@ -1,6 +1,7 @@
 // The worker runtime: shared by `queuectl-host` and `queuectl worker start`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ struct runtime_options {
   bool daemon = false;                   ///< detach (double fork before any thread starts)
   std::optional<std::string> log_file;   ///< with --daemon: where output goes
   std::optional<std::string> http_bind;  ///< serve REST API + dashboard (later issue)
+  /// Options handed to plugins at start, e.g. `metrics-bind`, `token`.
+  std::map<std::string, std::string> plugin_settings;
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
   bool drain = false;
 };

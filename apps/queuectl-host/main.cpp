@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "db_location.hpp"
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
       "SIGINT/SIGTERM stop gracefully (running jobs finish); a second signal stops at once.\n\nOptions");
   desc.add_options()("help,h", "show this help")(
       "plugin,p", po::value<std::vector<std::string>>(&opts.plugins)->composing(),
-      "executor plugin to load, by name (shell, http, ...) or path; repeatable")(
+      "plugin to load, by name (shell, http, prometheus, ...) or path; repeatable")(
       "plugin-dir", po::value<std::vector<std::string>>(&opts.plugin_dirs)->composing(),
       "extra directory searched for plugins first; repeatable")(
       "workers,w", po::value<int>(&opts.workers)->default_value(1), "worker slots (parallel jobs)")(
@@ -28,7 +29,12 @@ int main(int argc, char** argv) {
       "only run jobs of this queue; repeatable (default: all)")(
       "daemon", po::bool_switch(&opts.daemon), "detach from the terminal")(
       "drain", po::bool_switch(&opts.drain), "exit once no job is pending, waiting for a retry or running")(
-      "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)");
+      "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)")(
+      "metrics-bind", po::value<std::string>(),
+      "with --plugin prometheus: serve /metrics on HOST:PORT (default 127.0.0.1:9464)")(
+      "token", po::value<std::string>(),
+      "bearer token required by the plugins' listeners (default $QUEUECTL_TOKEN); needed to bind a "
+      "non-loopback address");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -46,6 +52,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("log-file")) opts.log_file = vm["log-file"].as<std::string>();
+  if (vm.count("metrics-bind")) opts.plugin_settings["metrics-bind"] = vm["metrics-bind"].as<std::string>();
+  if (vm.count("token")) opts.plugin_settings["token"] = vm["token"].as<std::string>();
+  else if (const char* t = std::getenv("QUEUECTL_TOKEN"); t && *t) opts.plugin_settings["token"] = t;
   try {
     opts.db = queuectl::app::resolve_db(vm.count("db") ? std::optional<std::string>(db) : std::nullopt);
   } catch (const queuectl::error& e) {

@@ -58,20 +58,12 @@ class shell_executor final : public queuectl::executor_plugin {
  public:
   std::string_view name() const noexcept override { return "shell"; }
 
-  std::string validate(const queuectl::job_spec& s) const noexcept override {
+ protected:
+  std::string check(const queuectl::job_spec& s) const override {
     return s.command.empty() ? "command: required for the shell executor" : "";
   }
 
-  queuectl::attempt_result execute(const queuectl::job& j, const queuectl::execution_context& ctx) noexcept override {
-    try {
-      return run(j, ctx);
-    } catch (const std::exception& e) {
-      return queuectl::attempt_result::failure(std::string("shell executor: ") + e.what());
-    }
-  }
-
- private:
-  static queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context& ctx) {
+  queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context& ctx) override {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return queuectl::attempt_result::failure(std::string("pipe: ") + std::strerror(errno));
     fd_guard read_end{pipefd[0]}, write_end{pipefd[1]};
@@ -183,6 +175,7 @@ class shell_executor final : public queuectl::executor_plugin {
     return r;
   }
 
+ private:
   /// Reads what is available; keeps up to the cap and counts the rest. False at EOF.
   static bool drain(int fd, std::string& out, std::size_t& dropped) {
     char buf[65536];

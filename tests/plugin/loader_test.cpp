@@ -64,6 +64,25 @@ BOOST_AUTO_TEST_CASE(library_stays_loaded_while_an_object_lives) {
   BOOST_TEST(p->execute(job{}, execution_context{}).success);
 }
 
+BOOST_AUTO_TEST_CASE(an_exception_in_a_plugin_fails_that_attempt_only) {
+  plugin_loader loader({QUEUECTL_TEST_PLUGIN_DIR});
+  const auto p = loader.load_executor(broken("good"));
+  job j;
+  j.command = "throw";
+  auto r = p->execute(j, execution_context{});
+  BOOST_TEST(!r.success);
+  BOOST_TEST(!r.permanent);
+  BOOST_TEST(r.error == "test executor threw: disk on fire");
+  j.command = "throw-int";
+  r = p->execute(j, execution_context{});
+  BOOST_TEST(r.error == "test executor threw an unknown exception");
+  j.command = "fine";
+  BOOST_TEST(p->execute(j, execution_context{}).success);  // the plugin is still usable
+  job_spec s;
+  s.command = "check-throws";
+  BOOST_TEST(p->validate(s) == "test executor could not check the job: validator bug");
+}
+
 BOOST_AUTO_TEST_CASE(plugin_executor_dispatches_by_name) {
   plugin_executor exec;
   plugin_loader loader({QUEUECTL_TEST_PLUGIN_DIR});

@@ -12,8 +12,15 @@ struct test_executor final : queuectl::executor_plugin {
 #endif
   }
   std::string_view name() const noexcept override { return "test"; }
-  queuectl::attempt_result execute(const queuectl::job&, const queuectl::execution_context&) noexcept override {
+  // `throw` throws out of run(): the guarded execute() must turn it into a failed attempt.
+  queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context&) override {
+    if (j.command == "throw") throw std::runtime_error("disk on fire");
+    if (j.command == "throw-int") throw 42;
     return queuectl::attempt_result::ok();
+  }
+  std::string check(const queuectl::job_spec& s) const override {
+    if (s.command == "check-throws") throw std::logic_error("validator bug");
+    return {};
   }
 };
 }  // namespace

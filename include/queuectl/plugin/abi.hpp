@@ -10,8 +10,10 @@
 #define QUEUECTL_PLUGIN_STRINGIFY2(x) #x
 #define QUEUECTL_PLUGIN_STRINGIFY(x) QUEUECTL_PLUGIN_STRINGIFY2(x)
 
-/// Bumped whenever executor_plugin, job, attempt_result or execution_context change layout.
-#define QUEUECTL_PLUGIN_ABI_VERSION 1
+/// Bumped whenever executor_plugin, exporter_plugin, job, attempt_result or
+/// execution_context change layout. 2: run/check hooks behind guarded execute/validate;
+/// exporter plugins.
+#define QUEUECTL_PLUGIN_ABI_VERSION 2
 
 #if defined(__clang__)
 #define QUEUECTL_PLUGIN_COMPILER "clang-" QUEUECTL_PLUGIN_STRINGIFY(__clang_major__)

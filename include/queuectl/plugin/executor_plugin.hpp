@@ -12,47 +12,57 @@
 #include "queuectl/execution_context.hpp"
 #include "queuectl/job.hpp"
 #include "queuectl/plugin/abi.hpp"
+#include "queuectl/plugin/detail/exports.hpp"
 
 namespace queuectl {
 
 /// @brief An executor loaded from a shared library (Boost.DLL tutorial2 style).
 ///
-/// Rules (see docs/plugins.md): `execute` is called concurrently from several worker
-/// threads, so it must be thread-safe; nothing may throw out of any member (the
-/// QUEUECTL_EXECUTOR_PLUGIN macro and the loader add guards, but a plugin should report
-/// failures in attempt_result); objects are destroyed by the host while the library is
-/// still loaded.
+/// A plugin overrides `run` (and optionally `check`). The host calls `execute` and
+/// `validate`, which are defined here and therefore compiled into the plugin: they catch
+/// whatever `run`/`check` throw on the plugin's side of the boundary and turn it into a
+/// failed attempt, so an exception never crosses into the host and a throwing job fails
+/// that job only. Rules (see docs/plugins.md): `run` is called concurrently from several
+/// worker threads, so it must be thread-safe; it must honour `ctx.stop` and
+/// `ctx.timeout`; objects are destroyed by the host while the library is still loaded.
 class BOOST_SYMBOL_VISIBLE executor_plugin {
  public:
   virtual ~executor_plugin() = default;
   /// The executor name jobs use (`"executor": "shell"`).
   virtual std::string_view name() const noexcept = 0;
-  /// Runs one attempt. Must honour `ctx.stop` and `ctx.timeout`.
-  virtual attempt_result execute(const job& j, const execution_context& ctx) noexcept = 0;
+
+  /// Runs one attempt (host side of the boundary; never throws).
+  virtual attempt_result execute(const job& j, const execution_context& ctx) noexcept final {
+    try {
+      return run(j, ctx);
+    } catch (const std::exception& e) {
+      return attempt_result::failure(std::string(name()) + " executor threw: " + e.what());
+    } catch (...) {
+      return attempt_result::failure(std::string(name()) + " executor threw an unknown exception");
+    }
+  }
   /// Checks a spec at enqueue time (e.g. a payload without `url`); empty string = valid.
-  virtual std::string validate(const job_spec&) const noexcept { return {}; }
+  virtual std::string validate(const job_spec& spec) const noexcept final {
+    try {
+      return check(spec);
+    } catch (const std::exception& e) {
+      return std::string(name()) + " executor could not check the job: " + e.what();
+    } catch (...) {
+      return std::string(name()) + " executor could not check the job";
+    }
+  }
+
+ protected:
+  /// Runs one attempt: report failures in the result (throwing also fails the attempt).
+  virtual attempt_result run(const job& j, const execution_context& ctx) = 0;
+  /// Returns why `spec` can never run on this executor ("" = fine).
+  virtual std::string check(const job_spec&) const { return {}; }
 };
 
 namespace plugin_abi {
 /// The exported factory: a new plugin object, or nullptr with `error` set.
 using executor_factory_fn = executor_plugin*(std::string& error);
 }  // namespace plugin_abi
-
-namespace detail {
-template <class Plugin>
-executor_plugin* guarded_create(std::string& error) noexcept {
-  try {
-    return new Plugin();
-  } catch (const std::exception& e) {
-    error = std::string("factory threw: ") + e.what();
-  } catch (...) {
-    error = "factory threw an unknown exception";
-  }
-  return nullptr;
-}
-inline int exported_abi_version() { return QUEUECTL_PLUGIN_ABI_VERSION; }
-inline const char* exported_toolchain() { return QUEUECTL_PLUGIN_TOOLCHAIN; }
-}  // namespace detail
 
 }  // namespace queuectl
 
@@ -61,7 +71,7 @@ inline const char* exported_toolchain() { return QUEUECTL_PLUGIN_TOOLCHAIN; }
 #define QUEUECTL_EXECUTOR_PLUGIN(PluginClass)                                                          \
   namespace queuectl_plugin_exports {                                                                  \
   inline ::queuectl::executor_plugin* create_executor(std::string& error) noexcept {                   \
-    return ::queuectl::detail::guarded_create<PluginClass>(error);                                     \
+    return ::queuectl::detail::guarded_create<PluginClass, ::queuectl::executor_plugin>(error);                                     \
   }                                                                                                    \
   inline int abi_version() { return ::queuectl::detail::exported_abi_version(); }                     \
   inline const char* toolchain() { return ::queuectl::detail::exported_toolchain(); }                 \

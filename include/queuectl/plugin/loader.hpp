@@ -1,5 +1,5 @@
 /// @file
-/// @brief Finds executor plugins by name or path and loads them with Boost.DLL.
+/// @brief Finds executor and exporter plugins by name or path and loads them with Boost.DLL.
 #pragma once
 
 #ifndef BOOST_DLL_USE_STD_FS
@@ -18,6 +18,7 @@
 
 #include "queuectl/error.hpp"
 #include "queuectl/plugin/executor_plugin.hpp"
+#include "queuectl/plugin/exporter_plugin.hpp"
 
 namespace queuectl {
 
@@ -73,7 +74,50 @@ class plugin_loader {
   /// Loads and instantiates an executor plugin. The library stays loaded for as long as
   /// the returned object (or any copy of the pointer) lives.
   std::shared_ptr<executor_plugin> load_executor(const std::string& name_or_path) const {
-    const auto path = locate(name_or_path);
+    const auto lib = open(locate(name_or_path));
+    if (!lib->has(plugin_abi::executor_factory_symbol))
+      throw error(error_kind::invalid_input, "queuectl.plugin.no_factory",
+                  lib->location().string() + " exports no executor factory (" + plugin_abi::executor_factory_symbol + ")");
+    return create<executor_plugin>(lib, plugin_abi::executor_factory_symbol);
+  }
+
+  /// Loads and instantiates an exporter plugin (same lifetime rule).
+  std::shared_ptr<exporter_plugin> load_exporter(const std::string& name_or_path) const {
+    const auto lib = open(locate(name_or_path));
+    if (!lib->has(plugin_abi::exporter_factory_symbol))
+      throw error(error_kind::invalid_input, "queuectl.plugin.no_factory",
+                  lib->location().string() + " exports no exporter factory (" + plugin_abi::exporter_factory_symbol + ")");
+    return create<exporter_plugin>(lib, plugin_abi::exporter_factory_symbol);
+  }
+
+  /// What `--plugin NAME` gives: whichever kinds the library exports (at least one).
+  struct loaded_plugin {
+    std::shared_ptr<executor_plugin> executor;
+    std::shared_ptr<exporter_plugin> exporter;
+  };
+  loaded_plugin load(const std::string& name_or_path) const {
+    const auto lib = open(locate(name_or_path));
+    loaded_plugin out;
+    if (lib->has(plugin_abi::executor_factory_symbol))
+      out.executor = create<executor_plugin>(lib, plugin_abi::executor_factory_symbol);
+    if (lib->has(plugin_abi::exporter_factory_symbol))
+      out.exporter = create<exporter_plugin>(lib, plugin_abi::exporter_factory_symbol);
+    if (!out.executor && !out.exporter)
+      throw error(error_kind::invalid_input, "queuectl.plugin.no_factory",
+                  lib->location().string() + " exports neither an executor factory (" +
+                      plugin_abi::executor_factory_symbol + ") nor an exporter factory (" +
+                      plugin_abi::exporter_factory_symbol + ")");
+    return out;
+  }
+
+  const std::vector<std::string>& search_dirs() const { return dirs_; }
+
+ private:
+  using library = std::shared_ptr<boost::dll::shared_library>;
+
+  /// Loads the file and checks the ABI version and toolchain tag before anything else in
+  /// the library is touched.
+  static library open(const std::filesystem::path& path) {
     auto lib = std::make_shared<boost::dll::shared_library>();
     boost::dll::fs::error_code ec;
     lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
@@ -82,7 +126,6 @@ class plugin_loader {
       throw error(error_kind::invalid_input, "queuectl.plugin.not_loadable",
                   "cannot load plugin " + path.string() + ": " + (why ? std::string(why) : ec.message()));
     }
-    // The ABI checks come first: nothing else in the library is touched before they pass.
     if (!lib->has(plugin_abi::version_symbol))
       throw error(error_kind::invalid_input, "queuectl.plugin.not_a_plugin",
                   path.string() + " is not a queuectl plugin (it exports no " + plugin_abi::version_symbol + ")");
@@ -99,12 +142,16 @@ class plugin_loader {
       throw error(error_kind::invalid_input, "queuectl.plugin.toolchain_mismatch",
                   path.string() + " was built with " + toolchain + ", this host with " + QUEUECTL_PLUGIN_TOOLCHAIN +
                       ": plugins must be built with the host's toolchain");
-    if (!lib->has(plugin_abi::executor_factory_symbol))
-      throw error(error_kind::invalid_input, "queuectl.plugin.no_factory",
-                  path.string() + " exports no executor factory (" + plugin_abi::executor_factory_symbol + ")");
-    auto& factory = lib->get_alias<plugin_abi::executor_factory_fn>(plugin_abi::executor_factory_symbol);
+    return lib;
+  }
+
+  /// Calls the factory behind `symbol`; the returned object's deleter owns the library,
+  /// so it is unloaded only after the last object it made is gone.
+  template <class Plugin>
+  static std::shared_ptr<Plugin> create(const library& lib, const char* symbol) {
+    auto& factory = lib->get_alias<Plugin*(std::string&)>(symbol);
     std::string why;
-    executor_plugin* raw = nullptr;
+    Plugin* raw = nullptr;
     try {
       raw = factory(why);
     } catch (const std::exception& e) {  // a factory written without the export macro
@@ -115,15 +162,11 @@ class plugin_loader {
     if (!raw) {
       const bool threw = why.rfind("factory threw", 0) == 0;
       throw error(error_kind::invalid_input, threw ? "queuectl.plugin.factory_threw" : "queuectl.plugin.factory_failed",
-                  "plugin " + path.string() + ": " + (why.empty() ? "factory returned no object" : why));
+                  "plugin " + lib->location().string() + ": " + (why.empty() ? "factory returned no object" : why));
     }
-    // The deleter owns the library: it is unloaded only after the last object is gone.
-    return std::shared_ptr<executor_plugin>(raw, [lib](executor_plugin* p) { delete p; });
+    return std::shared_ptr<Plugin>(raw, [lib](Plugin* p) { delete p; });
   }
 
-  const std::vector<std::string>& search_dirs() const { return dirs_; }
-
- private:
   std::vector<std::string> dirs_;
 };
 

@@ -213,6 +213,13 @@ class memory_storage {
     return c;
   }
 
+  std::map<std::string, state_counts> counts_by_queue() {
+    std::lock_guard lock(mu_);
+    std::map<std::string, state_counts> out;
+    for (const auto& [_, j] : jobs_) ++at(out[j.queue], j.state);
+    return out;
+  }
+
   std::vector<attempt_record> attempts(std::string_view id) {
     std::lock_guard lock(mu_);
     auto it = attempts_.find(std::string(id));

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -315,6 +316,17 @@ class sqlite_storage {
       for (const auto& r : rows)
         if (auto s = parse_job_state(detail::row_text(r, 0))) at(c, *s) = static_cast<std::size_t>(detail::row_int(r, 1));
       return c;
+    });
+  }
+
+  std::map<std::string, state_counts> counts_by_queue() {
+    return locked([&] {
+      std::map<std::string, state_counts> out;
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
+      for (const auto& r : rows)
+        if (auto s = parse_job_state(detail::row_text(r, 1)))
+          at(out[detail::row_text(r, 0)], *s) = static_cast<std::size_t>(detail::row_int(r, 2));
+      return out;
     });
   }
 
