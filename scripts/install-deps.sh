@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache git pkg-config
   libboost-all-dev libsoci-dev rapidjson-dev libsqlite3-dev sqlite3 libpq-dev libssl-dev
-  doxygen graphviz python3 procps psmisc
+  doxygen graphviz python3 procps psmisc curl openssl
+  prometheus   # promtool checks the exporter's output
 )
 missing=()
 for p in "${packages[@]}"; do
