@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "queuectl/plugin/loader.hpp"
 #include "db_location.hpp"
 #include "output.hpp"
 #include "runtime.hpp"
@@ -22,7 +23,7 @@ int worker_start(const globals& g, const args_t& args) {
   command_parser p(g, "worker start", "[--count N] [--queue Q]... [--daemon [--log-file F]] [--plugin-dir D]...",
                    "Runs N worker slots in the foreground until SIGINT/SIGTERM (or 'queuectl worker stop'),\n"
                    "then lets the running jobs finish and exits 0. Several 'worker start' processes share\n"
-                   "the queue. Jobs run through the default executor plugins (shell).");
+                   "the queue. Jobs run through the default executor plugins (shell, and http where installed).");
   p.options()("count,c", po::value<int>()->value_name("N")->default_value(1), "worker slots (parallel jobs)")(
       "queue", po::value<std::vector<std::string>>()->value_name("Q")->composing(),
       "only run jobs of this queue; repeatable (default: all)")(
@@ -34,8 +35,13 @@ int worker_start(const globals& g, const args_t& args) {
   app::runtime_options o;
   o.workers = p.get<int>("count");
   if (o.workers < 1) throw usage_error("--count must be at least 1");
-  o.plugins = {"shell"};
   if (auto d = p.maybe<std::vector<std::string>>("plugin-dir")) o.plugin_dirs = *d;
+  o.plugins = {"shell"};
+  try {  // http too, where it is installed (it is optional: built only with OpenSSL)
+    plugin_loader(o.plugin_dirs).locate("http");
+    o.plugins.push_back("http");
+  } catch (const error&) {
+  }
   if (auto q = p.maybe<std::vector<std::string>>("queue")) o.queues = *q;
   o.daemon = p.has("daemon");
   if (auto f = p.maybe<std::string>("log-file")) {
