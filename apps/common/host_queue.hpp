@@ -1,4 +1,5 @@
-// The queue type both apps use: SQLite storage, exponential backoff from the persisted
+// The queue type both apps use: storage chosen by the --db location (a SQLite file, or a
+// postgresql:// URL where built with PostgreSQL), exponential backoff from the persisted
 // config, executors from plugins.
 #pragma once
 
@@ -10,11 +11,11 @@
 #include "queuectl/basic_queue.hpp"
 #include "queuectl/plugin/exporter_plugin.hpp"
 #include "queuectl/plugin/plugin_executor.hpp"
-#include "queuectl/storage/sqlite_storage.hpp"
+#include "queuectl/storage/any_storage.hpp"
 
 namespace queuectl::app {
 
-using host_queue = basic_queue<sqlite_storage, exponential_backoff, plugin_executor>;
+using host_queue = basic_queue<any_storage, exponential_backoff, plugin_executor>;
 
 /// Opens (creating if needed) the queue at `db`. Throws queuectl::error.
 std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor = {});

@@ -1,0 +1,124 @@
+/// @file
+/// @brief A storage chosen at run time: type-erases any storage_policy.
+///
+/// basic_queue takes its storage as a template argument, which is the fast path for
+/// programs that know their backend. Programs that pick it from configuration (the
+/// queuectl apps: `--db queue.db` or `--db postgresql://…`) use
+/// `basic_queue<any_storage, …>`; the cost is one virtual call per storage operation,
+/// nothing next to a database round trip.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+
+namespace queuectl {
+
+/// @brief Owns one storage of any type satisfying storage_policy and forwards to it.
+class any_storage {
+ public:
+  /// Takes ownership of `storage` (e.g. `std::make_unique<sqlite_storage>(path)`).
+  template <storage_policy S>
+  explicit any_storage(std::unique_ptr<S> storage) : impl_(std::make_unique<model<S>>(std::move(storage))) {}
+
+  /// The concrete storage, or nullptr if it is not an `S` (for backend-specific features).
+  template <class S>
+  S* target() noexcept {
+    auto* m = dynamic_cast<model<S>*>(impl_.get());
+    return m ? m->s.get() : nullptr;
+  }
+
+  void insert(const std::vector<job>& jobs) { impl_->insert(jobs); }
+  std::vector<job> claim(const claim_request& r) { return impl_->claim(r); }
+  bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
+    return impl_->renew_lease(id, owner, until);
+  }
+  bool finish(const finish_request& r) { return impl_->finish(r); }
+  bool release(std::string_view id, std::string_view owner, time_point t) { return impl_->release(id, owner, t); }
+  reclaim_result reclaim_expired(time_point t, int max_recoveries) { return impl_->reclaim_expired(t, max_recoveries); }
+  bool cancel(std::string_view id, time_point t) { return impl_->cancel(id, t); }
+  bool retry_dead(std::string_view id, time_point t) { return impl_->retry_dead(id, t); }
+  bool remove(std::string_view id) { return impl_->remove(id); }
+  std::optional<job> get(std::string_view id) { return impl_->get(id); }
+  std::vector<job> list(const list_filter& f) { return impl_->list(f); }
+  state_counts counts() { return impl_->counts(); }
+  std::map<std::string, state_counts> counts_by_queue() { return impl_->counts_by_queue(); }
+  std::vector<attempt_record> attempts(std::string_view id) { return impl_->attempts(id); }
+  std::size_t purge(const purge_filter& f) { return impl_->purge(f); }
+  std::optional<std::string> get_config(std::string_view key) { return impl_->get_config(key); }
+  void set_config(std::string_view key, std::string_view value) { impl_->set_config(key, value); }
+  std::map<std::string, std::string> config_entries() { return impl_->config_entries(); }
+  void reset_config() { impl_->reset_config(); }
+  void upsert_worker(const worker_info& w) { impl_->upsert_worker(w); }
+  void remove_worker(std::string_view id) { impl_->remove_worker(id); }
+  std::vector<worker_info> workers() { return impl_->workers(); }
+  attempt_stats stats(std::optional<time_point> since) { return impl_->stats(since); }
+
+ private:
+  struct interface {
+    virtual ~interface() = default;
+    virtual void insert(const std::vector<job>&) = 0;
+    virtual std::vector<job> claim(const claim_request&) = 0;
+    virtual bool renew_lease(std::string_view, std::string_view, time_point) = 0;
+    virtual bool finish(const finish_request&) = 0;
+    virtual bool release(std::string_view, std::string_view, time_point) = 0;
+    virtual reclaim_result reclaim_expired(time_point, int) = 0;
+    virtual bool cancel(std::string_view, time_point) = 0;
+    virtual bool retry_dead(std::string_view, time_point) = 0;
+    virtual bool remove(std::string_view) = 0;
+    virtual std::optional<job> get(std::string_view) = 0;
+    virtual std::vector<job> list(const list_filter&) = 0;
+    virtual state_counts counts() = 0;
+    virtual std::map<std::string, state_counts> counts_by_queue() = 0;
+    virtual std::vector<attempt_record> attempts(std::string_view) = 0;
+    virtual std::size_t purge(const purge_filter&) = 0;
+    virtual std::optional<std::string> get_config(std::string_view) = 0;
+    virtual void set_config(std::string_view, std::string_view) = 0;
+    virtual std::map<std::string, std::string> config_entries() = 0;
+    virtual void reset_config() = 0;
+    virtual void upsert_worker(const worker_info&) = 0;
+    virtual void remove_worker(std::string_view) = 0;
+    virtual std::vector<worker_info> workers() = 0;
+    virtual attempt_stats stats(std::optional<time_point>) = 0;
+  };
+
+  template <class S>
+  struct model final : interface {
+    explicit model(std::unique_ptr<S> storage) : s(std::move(storage)) {}
+    void insert(const std::vector<job>& j) override { s->insert(j); }
+    std::vector<job> claim(const claim_request& r) override { return s->claim(r); }
+    bool renew_lease(std::string_view id, std::string_view o, time_point t) override { return s->renew_lease(id, o, t); }
+    bool finish(const finish_request& r) override { return s->finish(r); }
+    bool release(std::string_view id, std::string_view o, time_point t) override { return s->release(id, o, t); }
+    reclaim_result reclaim_expired(time_point t, int n) override { return s->reclaim_expired(t, n); }
+    bool cancel(std::string_view id, time_point t) override { return s->cancel(id, t); }
+    bool retry_dead(std::string_view id, time_point t) override { return s->retry_dead(id, t); }
+    bool remove(std::string_view id) override { return s->remove(id); }
+    std::optional<job> get(std::string_view id) override { return s->get(id); }
+    std::vector<job> list(const list_filter& f) override { return s->list(f); }
+    state_counts counts() override { return s->counts(); }
+    std::map<std::string, state_counts> counts_by_queue() override { return s->counts_by_queue(); }
+    std::vector<attempt_record> attempts(std::string_view id) override { return s->attempts(id); }
+    std::size_t purge(const purge_filter& f) override { return s->purge(f); }
+    std::optional<std::string> get_config(std::string_view k) override { return s->get_config(k); }
+    void set_config(std::string_view k, std::string_view v) override { s->set_config(k, v); }
+    std::map<std::string, std::string> config_entries() override { return s->config_entries(); }
+    void reset_config() override { s->reset_config(); }
+    void upsert_worker(const worker_info& w) override { s->upsert_worker(w); }
+    void remove_worker(std::string_view id) override { s->remove_worker(id); }
+    std::vector<worker_info> workers() override { return s->workers(); }
+    attempt_stats stats(std::optional<time_point> since) override { return s->stats(since); }
+    std::unique_ptr<S> s;
+  };
+
+  std::unique_ptr<interface> impl_;
+};
+static_assert(storage_policy<any_storage>);
+
+}  // namespace queuectl
