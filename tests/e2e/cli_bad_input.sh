@@ -53,6 +53,11 @@ bad 2 enqueue '{"id":"has space","command":"true"}'            # id format
 bad 2 enqueue '{"id":"c1","command":"true"}'                   # duplicate id
 bad 2 enqueue '{"id":"gone","command":"true"}'                 # duplicate of a canceled job
 bad 2 enqueue '{"command":"true","executor":"../evil"}'        # executor name format
+# Executor payloads are checked by the executor's plugin at enqueue time (http).
+bad 2 enqueue '{"executor":"http","payload":{}}'                                   # no url
+bad 2 enqueue '{"executor":"http","payload":{"url":"ftp://example.org/"}}'         # scheme
+bad 2 enqueue '{"executor":"http","payload":{"url":"http://x/","method":"BREW"}}'  # method
+bad 2 enqueue '{"executor":"http","payload":{"url":"http://x/","timeout":-1}}'     # timeout
 # JSON Lines: one bad line among good ones stores none of them.
 bad 2 enqueue --file "$T/one_bad.jsonl"
 bad 2 enqueue --file "$T/dup_in_batch.jsonl"
@@ -79,7 +84,7 @@ bad 2 enqueue '{"command":"true"}' '{"command":"true"}'        # two specs
 # Commands and options.
 bad 2
 bad 2 bogus
-bad 2 dashboard
+bad 2 dashboard --bind 0.0.0.0:1                                 # non-loopback without a token
 bad 2 --bogus list
 bad 2 --db
 bad 2 list --bogus
