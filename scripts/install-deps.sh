@@ -7,17 +7,29 @@ packages=(
   libboost-all-dev libsoci-dev rapidjson-dev libsqlite3-dev sqlite3 libpq-dev libssl-dev
   doxygen graphviz python3 procps psmisc curl openssl
   prometheus   # promtool checks the exporter's output
+  postgresql   # initdb/pg_ctl: tests/support/pg_server.sh starts a throw-away server
+  chromium nodejs  # the dashboard's browser test (tests/web/browser) drives headless Chromium
 )
+# npm is its own Debian package, but comes inside NodeSource's nodejs (which conflicts with it).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# playwright-core for the browser test, at the version pinned in its package-lock.json
+# (it drives /usr/bin/chromium: no browser download). Only when not installed yet.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web/browser"
+if [ -f "$browser_dir/package-lock.json" ] && [ ! -d "$browser_dir/node_modules" ]; then
+  echo "install-deps: npm ci in tests/web/browser"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund >/dev/null
+fi

@@ -1,14 +1,21 @@
 // One contract, every storage: the same typed suite runs against memory_storage_mt and
-// sqlite_storage. A new storage policy passes this suite before it ships.
+// sqlite_storage, and — built with QUEUECTL_TEST_WITH_PG, run by tests/support/pg_server.sh
+// with QUEUECTL_TEST_PG_URL set — postgresql_storage (each test in a fresh schema).
+// A new storage policy passes this suite before it ships.
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 
 #include "printers.hpp"
 #include "queuectl/storage/memory_storage.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
+#ifdef QUEUECTL_TEST_WITH_PG
+#include "queuectl/storage/postgresql_storage.hpp"
+#endif
 
 using namespace queuectl;
 using namespace std::chrono_literals;
@@ -35,7 +42,40 @@ struct sqlite_fixture {
   }
 };
 
+#ifdef QUEUECTL_TEST_WITH_PG
+/// A fresh schema per test in the server pg_server.sh started; dropped afterwards.
+struct pg_fixture {
+  static std::string url() {
+    const char* u = std::getenv("QUEUECTL_TEST_PG_URL");
+    if (u == nullptr || *u == '\0')
+      throw std::runtime_error("QUEUECTL_TEST_PG_URL is not set: run this test through tests/support/pg_server.sh run");
+    return u;
+  }
+  static postgresql_options options(std::string schema) {
+    postgresql_options o;
+    o.pool_size = 2;
+    o.schema = std::move(schema);
+    o.clock_resync = milliseconds(0);  // one offset for the whole test: times round-trip exactly
+    return o;
+  }
+  std::string schema = "qctl_contract_" + std::to_string(::getpid()) + "_" + std::to_string(sqlite_fixture::counter()++);
+  std::unique_ptr<postgresql_storage> s = std::make_unique<postgresql_storage>(url(), options(schema));
+  postgresql_storage& storage() { return *s; }
+  ~pg_fixture() {
+    s.reset();
+    try {
+      soci::session sql(soci::postgresql, postgresql_storage::soci_connection_string(url()));
+      sql << "SET client_min_messages = warning";
+      sql << "DROP SCHEMA IF EXISTS " + schema + " CASCADE";
+    } catch (const std::exception& e) {
+      BOOST_TEST_MESSAGE("dropping " << schema << ": " << e.what());
+    }
+  }
+};
+using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture, pg_fixture>;
+#else
 using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture>;
+#endif
 
 const time_point t0 = from_ms(1767225600000);  // 2026-01-01T00:00:00Z
 

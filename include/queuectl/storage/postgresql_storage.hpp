@@ -1,0 +1,1032 @@
+/// @file
+/// @brief Storage in a PostgreSQL database through SOCI, shared by many hosts.
+#pragma once
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "queuectl/concepts.hpp"
+#include "queuectl/error.hpp"
+#include "queuectl/storage/detail/soci_rows.hpp"
+
+namespace queuectl {
+
+namespace detail {
+/// Text PostgreSQL accepts: valid UTF-8 without NUL bytes (invalid bytes become U+FFFD).
+/// Executor output can be any bytes; a finish must not fail because of it.
+inline std::string pg_text(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= n && c != 0;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xC0) == 0x80;
+    if (ok && len == 2) ok = c >= 0xC2;  // overlong
+    if (ok && len == 3) {
+      const unsigned cp = ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+      ok = cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
+    }
+    if (ok && len == 4) {
+      const unsigned cp =
+          ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
+      ok = cp >= 0x10000 && cp <= 0x10FFFF;
+    }
+    if (ok) {
+      out.append(in, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += 1;
+    }
+  }
+  return out;
+}
+}  // namespace detail
+
+/// @brief Settings of postgresql_storage.
+struct postgresql_options {
+  std::size_t pool_size = 4;  ///< connections (one per concurrent operation; workers + 2 per host)
+  /// Schema (namespace) holding the tables, created if missing; empty: the connection's
+  /// search_path (normally `public`). Several queues can share one database this way.
+  std::string schema;
+  std::string channel = "queuectl_jobs";  ///< NOTIFY channel of enqueue/retry wake-ups
+  /// How long one operation keeps reconnecting and retrying while the database is
+  /// unreachable before it throws.
+  milliseconds retry_budget{30000};
+  /// How often the offset between this host's clock and the database's is measured again
+  /// (0: only when the storage is opened).
+  milliseconds clock_resync{60000};
+  /// The clock callers' times come from (basic_queue passes queuectl::now()); tests use it
+  /// to play a host whose clock is off. Empty: queuectl::now.
+  std::function<time_point()> local_clock;
+};
+
+/// @brief Keeps the queue in a PostgreSQL database, shared by any number of hosts.
+///
+/// - **Claims** are one statement, `UPDATE … WHERE seq IN (SELECT … ORDER BY priority DESC,
+///   run_at, seq LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …`, served by a partial index
+///   over claimable jobs; the attempt record is opened by the same statement. Two workers,
+///   on any hosts, never get the same job, and they do not wait for each other's rows.
+/// - **Time is the database's.** The storage measures the offset between the caller's
+///   clock and the database clock (`clock_timestamp()`) when it opens and every
+///   `clock_resync`, and stores every time on the database's timeline: leases, due times
+///   and lapse checks of hosts whose clocks disagree all compare against one clock. Times
+///   read back are translated to the caller's clock, so a value round-trips exactly.
+///   (Callers pass `now` explicitly — the storage_policy contract — so the times must come
+///   from `postgresql_options::local_clock`; basic_queue uses queuectl::now(), the default.)
+/// - **Connections** come from a soci::connection_pool of `pool_size` sessions, opened on
+///   first use; each operation borrows one. Hot statements are prepared once per session.
+/// - **Outages**: an operation that fails because the connection is lost (server restart,
+///   network) reconnects and retries with exponential backoff for up to `retry_budget`,
+///   then throws; other errors throw queuectl::error at once. A retried operation is
+///   at-least-once: if the connection died after the server committed, a claim's jobs are
+///   recovered when their lease lapses and a finish reports `false`.
+/// - **Wake-ups**: enqueue, release, requeue after a lapsed lease and retry from the dead
+///   letter queue `pg_notify(channel)` in their transaction; postgresql_listener waits
+///   for them.
+class postgresql_storage {
+ public:
+  static constexpr int schema_version = 1;
+
+  /// @param connection a libpq connection string: `postgresql://user@host:port/db?…` or
+  ///                   `host=… dbname=…`
+  explicit postgresql_storage(std::string connection, std::size_t pool_size = 4)
+      : postgresql_storage(std::move(connection), with_pool(pool_size)) {}
+
+  postgresql_storage(std::string connection, postgresql_options opts)
+      : conn_(std::move(connection)), soci_conn_(keyword_form(conn_)), opts_(std::move(opts)) {
+    if (opts_.pool_size < 1 || opts_.pool_size > 1000)
+      throw error(error_kind::invalid_input, "queuectl.storage.postgresql.pool_size", "pool size must be 1..1000");
+    if (!opts_.schema.empty() && !valid_identifier(opts_.schema))
+      throw error(error_kind::invalid_input, "queuectl.storage.postgresql.schema",
+                  "schema name must match [a-z_][a-z0-9_]* (at most 63 characters): '" + opts_.schema + "'");
+    if (opts_.channel.empty() || opts_.channel.size() > 63)
+      throw error(error_kind::invalid_input, "queuectl.storage.postgresql.channel",
+                  "channel name must have 1..63 characters");
+    if (!opts_.local_clock) opts_.local_clock = [] { return queuectl::now(); };
+    pool_ = std::make_unique<soci::connection_pool>(opts_.pool_size);
+    slots_ = std::vector<slot>(opts_.pool_size);
+    run([&](leased& l) { migrate(l.sql); });
+  }
+
+  ~postgresql_storage() {
+    for (auto& s : slots_) s.h.reset();  // prepared statements go before their sessions
+  }
+
+  postgresql_storage(const postgresql_storage&) = delete;
+  postgresql_storage& operator=(const postgresql_storage&) = delete;
+
+  const std::string& connection_string() const noexcept { return conn_; }
+  /// The channel that enqueue/retry notify; give it to postgresql_listener.
+  const std::string& notify_channel() const noexcept { return opts_.channel; }
+  const std::string& schema() const noexcept { return opts_.schema; }
+  /// `connection` (URL or keywords) in the `key='value'` form SOCI 4.0.3 passes on intact,
+  /// for opening other SOCI sessions on the same database.
+  static std::string soci_connection_string(const std::string& connection) { return keyword_form(connection); }
+  /// Database clock minus the local clock, as last measured.
+  milliseconds clock_offset() const noexcept { return milliseconds(off_.load()); }
+
+  /// Sends a wake-up on the notify channel (e.g. after changing jobs by hand).
+  void notify() {
+    run([&](leased& l) { send_notify(l.sql); });
+  }
+
+  void insert(const std::vector<job>& jobs) {
+    if (jobs.empty()) return;
+    run([&](leased& l) {
+      txn tx(l.sql);
+      constexpr std::size_t chunk = 1000;  // 16 parameters a row: well under libpq's 65535
+      for (std::size_t from = 0; from < jobs.size(); from += chunk)
+        insert_chunk(l.sql, jobs, from, std::min(chunk, jobs.size() - from));
+      send_notify(l.sql);
+      tx.commit();
+    });
+  }
+
+  std::vector<job> claim(const claim_request& req) {
+    auto out = run([&](leased& l) {
+      std::vector<job> got;
+      hot& h = l.statements();
+      h.owner = req.owner;
+      h.now = db(req.now);
+      h.until = db(req.lease_until);
+      h.limit = static_cast<long long>(std::min<std::size_t>(req.max_jobs, 100000));
+      auto collect = [&](soci::statement& st, soci::row& r) {
+        if (st.execute(true)) {
+          do got.push_back(to_local(detail::job_from_row(r)));
+          while (st.fetch());
+        }
+      };
+      if (req.queues.empty()) {
+        collect(*h.claim, h.row);
+      } else {  // rare: one placeholder per queue, not prepared
+        std::string in;
+        for (std::size_t i = 0; i < req.queues.size(); ++i) in += (i ? ", :q" : ":q") + std::to_string(i);
+        soci::row r;
+        soci::statement st(l.sql);
+        st.alloc();
+        st.prepare(claim_sql(" AND queue IN (" + in + ")"), soci::details::st_one_time_query);
+        st.exchange(soci::use(h.owner, "owner"));
+        st.exchange(soci::use(h.until, "until"));
+        st.exchange(soci::use(h.now, "now"));
+        st.exchange(soci::use(h.limit, "lim"));
+        for (std::size_t i = 0; i < req.queues.size(); ++i)
+          st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
+        st.exchange(soci::into(r));
+        st.define_and_bind();
+        collect(st, r);
+      }
+      return got;
+    });
+    std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
+      return a.priority != b.priority ? a.priority > b.priority
+             : a.run_at != b.run_at   ? a.run_at < b.run_at
+                                      : a.seq < b.seq;
+    });
+    return out;
+  }
+
+  bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
+    return run([&](leased& l) {
+      hot& h = l.statements();
+      h.id = id;
+      h.owner = owner;
+      h.until = db(until);
+      h.renew->execute(true);
+      return h.renew->get_affected_rows() == 1;
+    });
+  }
+
+  bool finish(const finish_request& f) {
+    return run([&](leased& l) {
+      hot& h = l.statements();
+      h.id = f.id;
+      h.owner = f.owner;
+      h.state = to_string(f.state);
+      h.outcome = to_string(f.outcome);
+      h.now = db(f.now);
+      h.run_at = f.state == job_state::failed ? db(f.run_at) : 0;
+      h.failed = f.state == job_state::failed ? 1 : 0;
+      h.exit_code = f.exit_code.value_or(0);
+      h.exit_code_ind = f.exit_code ? soci::i_ok : soci::i_null;
+      h.error = detail::pg_text(f.last_error);  // executor output may be any bytes
+      h.output = detail::pg_text(f.output);
+      h.count = 0;
+      h.finish->execute(true);
+      return h.count == 1;
+    });
+  }
+
+  bool release(std::string_view id, std::string_view owner, time_point now) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      const std::string i(id), o(owner);
+      const long long t = db(now);
+      soci::statement up(l.sql);
+      one_time(up,
+               "UPDATE jobs SET state = 'pending', attempts = GREATEST(0, attempts - 1), updated_at = :t, "
+               "lease_owner = '', lease_expires_at = NULL WHERE id = :id AND state = 'processing' AND lease_owner = :o",
+               soci::use(t, "t"), soci::use(i, "id"), soci::use(o, "o"));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      close_running_attempt(l.sql, i, t, attempt_outcome::released, "handed back by a stopping worker");
+      send_notify(l.sql);
+      tx.commit();
+      return true;
+    });
+  }
+
+  reclaim_result reclaim_expired(time_point now, int max_recoveries) {
+    return run([&](leased& l) {
+      reclaim_result res;
+      const long long t = db(now);
+      const int max_rec = max_recoveries;
+      const std::string why = "lease lapsed (worker died or stalled)";
+      txn tx(l.sql);
+      // SKIP LOCKED: a job being finished or renewed right now is not touched; the lapse
+      // condition is checked again on the row's latest version once it is locked.
+      select_rows(
+          l.sql,
+          "WITH lapsed AS (SELECT id, recoveries + 1 AS r FROM jobs WHERE state = 'processing' AND lease_expires_at < "
+          ":t "
+          "FOR UPDATE SKIP LOCKED), "
+          "moved AS (UPDATE jobs j SET state = CASE WHEN l.r > :mx THEN 'dead' ELSE 'pending' END, recoveries = l.r, "
+          "attempts = GREATEST(0, j.attempts - 1), "
+          "last_error = CASE WHEN l.r > :mx THEN 'recovered ' || l.r || ' times from lapsed leases' ELSE j.last_error "
+          "END, "
+          "run_at = CASE WHEN l.r > :mx THEN j.run_at ELSE :t END, updated_at = :t, lease_owner = '', "
+          "lease_expires_at = NULL FROM lapsed l WHERE j.id = l.id RETURNING j.id, j.state), "
+          "closed AS (UPDATE attempts a SET finished_at = :t, outcome = 'lost', error = :why FROM moved "
+          "WHERE a.job_id = moved.id AND a.outcome = 'running') "
+          "SELECT state, COUNT(*) FROM moved GROUP BY state",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(t, "t"));
+            st.exchange(soci::use(max_rec, "mx"));
+            st.exchange(soci::use(why, "why"));
+          },
+          [&](const soci::row& r) {
+            const auto n = static_cast<std::size_t>(detail::row_int(r, 1));
+            (detail::row_text(r, 0) == "dead" ? res.dead : res.requeued) += n;
+          });
+      if (res.requeued) send_notify(l.sql);
+      tx.commit();
+      return res;
+    });
+  }
+
+  bool cancel(std::string_view id, time_point now) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      const std::string i(id);
+      const long long t = db(now);
+      soci::statement up(l.sql);
+      one_time(up,
+               "UPDATE jobs SET state = 'canceled', updated_at = :t, lease_owner = '', lease_expires_at = NULL "
+               "WHERE id = :id AND state IN ('pending', 'failed', 'processing')",
+               soci::use(t, "t"), soci::use(i, "id"));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      close_running_attempt(l.sql, i, t, attempt_outcome::canceled, "canceled");
+      tx.commit();
+      return true;
+    });
+  }
+
+  bool retry_dead(std::string_view id, time_point now) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      const std::string i(id);
+      const long long t = db(now);
+      soci::statement up(l.sql);
+      one_time(up,
+               "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, updated_at = :t, "
+               "exit_code = NULL WHERE id = :id AND state = 'dead'",
+               soci::use(t, "t"), soci::use(i, "id"));
+      up.execute(true);
+      if (up.get_affected_rows() != 1) return false;
+      send_notify(l.sql);
+      tx.commit();
+      return true;
+    });
+  }
+
+  bool remove(std::string_view id) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      const std::string i(id);
+      soci::statement del(l.sql);
+      one_time(del, "DELETE FROM jobs WHERE id = :id AND state <> 'processing'", soci::use(i, "id"));
+      del.execute(true);
+      if (del.get_affected_rows() != 1) return false;
+      l.sql << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
+      tx.commit();
+      return true;
+    });
+  }
+
+  std::optional<job> get(std::string_view id) {
+    return run([&](leased& l) {
+      std::optional<job> out;
+      const std::string i(id);
+      select_rows(
+          l.sql, std::string("SELECT ") + detail::job_columns + " FROM jobs WHERE id = :id",
+          [&](soci::statement& st) { st.exchange(soci::use(i, "id")); },
+          [&](const soci::row& r) { out = to_local(detail::job_from_row(r)); });
+      return out;
+    });
+  }
+
+  std::vector<job> list(const list_filter& f) {
+    return run([&](leased& l) {
+      std::vector<job> out;
+      const std::string state = f.state ? std::string(to_string(*f.state)) : std::string();
+      const std::string queue = f.queue.value_or("");
+      const int has_state = f.state ? 1 : 0, has_queue = f.queue ? 1 : 0;
+      const long long limit = f.limit == 0 ? std::numeric_limits<long long>::max() : static_cast<long long>(f.limit);
+      const long long offset = static_cast<long long>(f.offset);
+      select_rows(
+          l.sql,
+          std::string("SELECT ") + detail::job_columns +
+              " FROM jobs WHERE (:hs = 0 OR state = :s) AND (:hq = 0 OR queue = :q) ORDER BY seq " +
+              (f.newest_first ? "DESC" : "ASC") + " LIMIT :lim OFFSET :off",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(has_state, "hs"));
+            st.exchange(soci::use(state, "s"));
+            st.exchange(soci::use(has_queue, "hq"));
+            st.exchange(soci::use(queue, "q"));
+            st.exchange(soci::use(limit, "lim"));
+            st.exchange(soci::use(offset, "off"));
+          },
+          [&](const soci::row& r) { out.push_back(to_local(detail::job_from_row(r))); });
+      return out;
+    });
+  }
+
+  state_counts counts() {
+    return run([&](leased& l) {
+      state_counts c{};
+      select_rows(
+          l.sql, "SELECT state, COUNT(*) FROM jobs GROUP BY state", [](soci::statement&) {},
+          [&](const soci::row& r) {
+            if (auto s = parse_job_state(detail::row_text(r, 0)))
+              at(c, *s) = static_cast<std::size_t>(detail::row_int(r, 1));
+          });
+      return c;
+    });
+  }
+
+  std::vector<attempt_record> attempts(std::string_view id) {
+    return run([&](leased& l) {
+      std::vector<attempt_record> out;
+      const std::string i(id);
+      select_rows(
+          l.sql, std::string("SELECT ") + detail::attempt_columns + " FROM attempts WHERE job_id = :id ORDER BY number",
+          [&](soci::statement& st) { st.exchange(soci::use(i, "id")); },
+          [&](const soci::row& r) {
+            attempt_record a = detail::attempt_from_row(r);
+            a.started_at = local(to_ms(a.started_at));
+            if (a.finished_at) a.finished_at = local(to_ms(*a.finished_at));
+            out.push_back(std::move(a));
+          });
+      return out;
+    });
+  }
+
+  std::size_t purge(const purge_filter& f) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      std::size_t total = 0;
+      const long long before = f.updated_before ? db(*f.updated_before) : std::numeric_limits<long long>::max();
+      for (job_state s : f.states) {
+        if (!is_final(s)) continue;
+        const std::string st(to_string(s));
+        l.sql << "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)",
+            soci::use(st), soci::use(before);
+        soci::statement del(l.sql);
+        one_time(del, "DELETE FROM jobs WHERE state = :s AND updated_at < :b", soci::use(st, "s"),
+                 soci::use(before, "b"));
+        del.execute(true);
+        total += static_cast<std::size_t>(del.get_affected_rows());
+      }
+      tx.commit();
+      return total;
+    });
+  }
+
+  std::optional<std::string> get_config(std::string_view key) {
+    return run([&](leased& l) -> std::optional<std::string> {
+      const std::string k(key);
+      std::string v;
+      soci::indicator ind = soci::i_null;
+      l.sql << "SELECT value FROM config WHERE key = :k", soci::use(k), soci::into(v, ind);
+      if (!l.sql.got_data() || ind == soci::i_null) return std::nullopt;
+      return v;
+    });
+  }
+  void set_config(std::string_view key, std::string_view value) {
+    run([&](leased& l) {
+      const std::string k(key), v(value);
+      l.sql << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          soci::use(k), soci::use(v);
+    });
+  }
+  std::map<std::string, std::string> config_entries() {
+    return run([&](leased& l) {
+      std::map<std::string, std::string> out;
+      select_rows(
+          l.sql, "SELECT key, value FROM config", [](soci::statement&) {},
+          [&](const soci::row& r) { out.emplace(detail::row_text(r, 0), detail::row_text(r, 1)); });
+      return out;
+    });
+  }
+  void reset_config() {
+    run([&](leased& l) { l.sql << "DELETE FROM config"; });
+  }
+
+  void upsert_worker(const worker_info& w) {
+    run([&](leased& l) {
+      const long long pid = w.pid, started = db(w.started_at), beat = db(w.heartbeat_at);
+      const int slots = w.slots;
+      l.sql
+          << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at) VALUES(:id, :h, :p, :s, :st, "
+             ":hb) "
+             "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
+             "heartbeat_at = excluded.heartbeat_at",
+          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat);
+    });
+  }
+  void remove_worker(std::string_view id) {
+    run([&](leased& l) {
+      const std::string i(id);
+      l.sql << "DELETE FROM workers WHERE id = :id", soci::use(i);
+    });
+  }
+  std::vector<worker_info> workers() {
+    return run([&](leased& l) {
+      std::vector<worker_info> out;
+      select_rows(
+          l.sql, "SELECT id, hostname, pid, slots, started_at, heartbeat_at FROM workers ORDER BY started_at",
+          [](soci::statement&) {},
+          [&](const soci::row& r) {
+            worker_info w;
+            w.id = detail::row_text(r, 0);
+            w.hostname = detail::row_text(r, 1);
+            w.pid = detail::row_int(r, 2);
+            w.slots = static_cast<int>(detail::row_int(r, 3));
+            w.started_at = local(detail::row_int(r, 4));
+            w.heartbeat_at = local(detail::row_int(r, 5));
+            out.push_back(std::move(w));
+          });
+      return out;
+    });
+  }
+
+  attempt_stats stats(std::optional<time_point> since) {
+    return run([&](leased& l) {
+      attempt_stats s;
+      const int has_from = since ? 1 : 0;
+      const long long from = since ? db(*since) : 0;
+      const char* where =
+          " FROM attempts WHERE finished_at IS NOT NULL AND (:hf = 0 OR finished_at >= :f) "
+          "AND outcome IN ('succeeded', 'failed', 'timed_out')";
+      auto bind = [&](soci::statement& st) {
+        st.exchange(soci::use(has_from, "hf"));
+        st.exchange(soci::use(from, "f"));
+      };
+      std::vector<double> durations;
+      select_rows(l.sql, std::string("SELECT finished_at - started_at") + where + " ORDER BY 1", bind,
+                  [&](const soci::row& r) { durations.push_back(static_cast<double>(detail::row_int(r, 0))); });
+      if (durations.empty()) return s;
+      select_rows(
+          l.sql,
+          std::string(
+              "SELECT COUNT(*), COUNT(*) FILTER (WHERE outcome = 'succeeded'), MIN(started_at), MAX(finished_at)") +
+              where,
+          bind, [&](const soci::row& r) {
+            s.finished = static_cast<std::size_t>(detail::row_int(r, 0));
+            s.succeeded = static_cast<std::size_t>(detail::row_int(r, 1));
+            s.failed = s.finished - s.succeeded;
+            s.first_started = local(detail::row_int(r, 2));
+            s.last_finished = local(detail::row_int(r, 3));
+          });
+      double total = 0;
+      for (double d : durations) total += d;
+      auto pct = [&](double p) {
+        return durations[std::min(durations.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5))];
+      };
+      s.mean_ms = total / static_cast<double>(durations.size());
+      s.p50_ms = pct(0.5);
+      s.p95_ms = pct(0.95);
+      s.p99_ms = pct(0.99);
+      return s;
+    });
+  }
+
+  /// The claim query's plan, for tests and diagnostics (`EXPLAIN`).
+  std::vector<std::string> claim_query_plan() {
+    return run([&](leased& l) {
+      std::vector<std::string> out;
+      const long long n = db(queuectl::now()), lim = 1;
+      select_rows(
+          l.sql,
+          "EXPLAIN SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now "
+          "ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(n, "now"));
+            st.exchange(soci::use(lim, "lim"));
+          },
+          [&](const soci::row& r) { out.push_back(detail::row_text(r, 0)); });
+      return out;
+    });
+  }
+
+ private:
+  /// Statements of the hot paths, prepared once per connection and re-executed with new
+  /// values in their bound variables.
+  struct hot {
+    std::string id, owner, state, outcome, error, output;
+    long long now = 0, until = 0, run_at = 0, limit = 1, count = 0;
+    int failed = 0, exit_code = 0;
+    soci::indicator exit_code_ind = soci::i_null;
+    soci::row row;
+    std::unique_ptr<soci::statement> claim, finish, renew;
+  };
+  struct slot {
+    bool open = false;
+    std::unique_ptr<hot> h;
+  };
+
+  /// One pooled session, borrowed for the duration of one operation (one attempt of it).
+  struct leased {
+    postgresql_storage& self;
+    std::size_t pos;
+    soci::session& sql;
+    explicit leased(postgresql_storage& s) : self(s), pos(s.pool_->lease()), sql(s.pool_->at(pos)) {}
+    ~leased() { self.pool_->give_back(pos); }
+    leased(const leased&) = delete;
+    leased& operator=(const leased&) = delete;
+    slot& state() { return self.slots_[pos]; }
+    hot& statements() {
+      slot& s = state();
+      if (!s.h) s.h = self.prepare_hot(sql);
+      return *s.h;
+    }
+  };
+
+  /// BEGIN … COMMIT, rolled back if not committed (e.g. on a throw).
+  struct txn {
+    soci::session& sql;
+    bool done = false;
+    explicit txn(soci::session& s) : sql(s) { sql << "BEGIN"; }
+    void commit() {
+      sql << "COMMIT";
+      done = true;
+    }
+    ~txn() {
+      if (!done) {
+        try {
+          sql << "ROLLBACK";
+        } catch (...) {  // the connection may be gone: the server rolls back by itself
+        }
+      }
+    }
+  };
+
+  static postgresql_options with_pool(std::size_t n) {
+    postgresql_options o;
+    o.pool_size = n;
+    return o;
+  }
+
+  /// libpq accepts URLs and keyword strings, but SOCI 4.0.3 re-splits the string on spaces
+  /// and mangles a URL: parse it with libpq and hand SOCI `key='value'` pairs. Bad strings
+  /// fail here, at once, with libpq's reason.
+  static std::string keyword_form(const std::string& connection) {
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(connection.c_str(), &err);
+    if (opts == nullptr) {
+      std::string why = err ? err : "out of memory";
+      if (err) PQfreemem(err);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      throw error(error_kind::invalid_input, "queuectl.storage.postgresql.connection", "bad connection string: " + why);
+    }
+    std::string out, bad;
+    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr || *o->val == '\0') continue;
+      const std::string v = o->val;
+      if (v.find_first_of(" \t\r\n\f\v") != std::string::npos) bad = o->keyword;
+      if (!out.empty()) out += ' ';
+      out += o->keyword;
+      out += "='";
+      for (char c : v) {
+        if (c == '\'' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '\'';
+    }
+    PQconninfoFree(opts);
+    if (!bad.empty())
+      throw error(error_kind::invalid_input, "queuectl.storage.postgresql.connection",
+                  "connection option '" + bad +
+                      "' contains a space, which SOCI 4.0.3 cannot pass on"
+                      " (a password can come from PGPASSWORD or ~/.pgpass instead)");
+    return out;
+  }
+
+  static bool valid_identifier(const std::string& s) {
+    if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9')) return false;
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  }
+
+  long long off() const noexcept { return off_.load(std::memory_order_relaxed); }
+  long long db(time_point t) const noexcept { return to_ms(t) + off(); }
+  time_point local(long long ms) const noexcept { return from_ms(ms - off()); }
+  job to_local(job j) const {
+    j.run_at = local(to_ms(j.run_at));
+    j.created_at = local(to_ms(j.created_at));
+    j.updated_at = local(to_ms(j.updated_at));
+    if (j.lease_expires_at) j.lease_expires_at = local(to_ms(*j.lease_expires_at));
+    return j;
+  }
+
+  /// Runs `f` on a borrowed session. Connection loss (and deadlocks/serialization
+  /// failures): discard the session, wait, retry, until the retry budget is spent.
+  template <class F>
+  std::invoke_result_t<F&, leased&> run(F&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    milliseconds pause(25);
+    while (true) {
+      std::string why;
+      {
+        leased l(*this);
+        bool opening = false;
+        try {
+          if (!l.state().open) {
+            opening = true;
+            open(l);
+            opening = false;
+          }
+          maybe_sync_clock(l.sql);
+          return f(l);
+        } catch (const error&) {
+          throw;
+        } catch (const soci::soci_error& e) {
+          const auto kind = classify(l.sql, e, opening);
+          // A session that failed while opening may lack its search_path: never keep it.
+          if (opening || kind == failure::connection) discard(l);
+          if (kind == failure::permanent) throw translate(e);
+          why = message(e);
+        }
+      }  // the session is back in the pool while this one waits
+      const auto spent = std::chrono::steady_clock::now() - start;
+      if (spent + pause > opts_.retry_budget)
+        throw error(error_kind::storage, "queuectl.storage.postgresql.unavailable",
+                    "database unavailable, gave up after " +
+                        std::to_string(std::chrono::duration_cast<milliseconds>(spent).count()) + " ms: " + why);
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, milliseconds(2000));
+    }
+  }
+
+  enum class failure { permanent, connection, retry_same_connection };
+
+  static std::string message(const soci::soci_error& e) {
+    std::string what = e.get_error_message();
+    if (what.empty()) what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    return what;
+  }
+
+  static error translate(const soci::soci_error& e) {
+    if (auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+      const std::string state = pe->sqlstate();
+      if (state == "22021" || state == "22P05" || state == "54000")
+        return error(error_kind::invalid_input, "queuectl.storage.postgresql.value", message(e));
+    }
+    return error(error_kind::storage, "queuectl.storage.postgresql", message(e));
+  }
+
+  static failure classify(soci::session& sql, const soci::soci_error& e, bool opening) {
+    const std::string what = e.what();
+    if (opening) {  // a refused or dropped connection is transient; bad credentials are not
+      for (const char* transient : {"Connection refused", "could not connect", "starting up", "shutting down",
+                                    "in recovery", "timeout expired", "closed the connection", "too many clients",
+                                    "No such file or directory", "Network is unreachable", "Connection reset"})
+        if (what.find(transient) != std::string::npos) return failure::connection;
+      return failure::permanent;
+    }
+    std::string state;
+    if (auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) state = pe->sqlstate();
+    if (state == "40001" || state == "40P01") return failure::retry_same_connection;
+    if (e.get_error_category() == soci::soci_error::connection_error || state.rfind("08", 0) == 0 || state == "57P01" ||
+        state == "57P02" || state == "57P03")
+      return failure::connection;
+    auto* be = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+    if (be == nullptr || be->conn_ == nullptr || PQstatus(be->conn_) != CONNECTION_OK) return failure::connection;
+    return failure::permanent;
+  }
+
+  void open(leased& l) {
+    l.sql.open(soci::postgresql, soci_conn_);
+    l.state().open = true;
+    // Server NOTICEs ("relation … already exists, skipping") would go to stderr: drop them.
+    if (auto* be = static_cast<soci::postgresql_session_backend*>(l.sql.get_backend()); be && be->conn_)
+      PQsetNoticeProcessor(
+          be->conn_, [](void*, const char*) {}, nullptr);
+    if (!opts_.schema.empty()) {
+      const std::string path = "\"" + opts_.schema + "\"";
+      std::string ignored;
+      l.sql << "SELECT set_config('search_path', :p, false)", soci::use(path), soci::into(ignored);
+    }
+  }
+
+  /// Drops a broken session: its statements first (they refer to its backend), then it.
+  void discard(leased& l) {
+    l.state().h.reset();
+    l.state().open = false;
+    try {
+      l.sql.close();
+    } catch (...) {
+    }
+  }
+
+  /// Measures database clock − local clock (best of three by round trip) when the
+  /// storage opens and every clock_resync; a new value is taken only when it moved by more
+  /// than measurement noise, so times written and read back stay exact.
+  void maybe_sync_clock(soci::session& sql) {
+    using steady = std::chrono::steady_clock;
+    const long long now_ns = steady::now().time_since_epoch().count();
+    long long due = next_sync_.load();
+    if (synced_.load() && (opts_.clock_resync.count() <= 0 || now_ns < due)) return;
+    if (synced_.load() &&
+        !next_sync_.compare_exchange_strong(due, now_ns + std::chrono::nanoseconds(opts_.clock_resync).count()))
+      return;  // another thread is measuring
+    long long best_rtt = std::numeric_limits<long long>::max(), best = 0;
+    for (int i = 0; i < 3; ++i) {
+      const long long local_ms = to_ms(opts_.local_clock());
+      const auto s = steady::now();
+      long long db_ms = 0;
+      sql << "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)", soci::into(db_ms);
+      const long long rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - s).count();
+      if (rtt_us < best_rtt) {
+        best_rtt = rtt_us;
+        best = db_ms - (local_ms + rtt_us / 2000);
+      }
+    }
+    if (!synced_.load()) {
+      off_.store(best);
+      next_sync_.store(now_ns + std::chrono::nanoseconds(opts_.clock_resync).count());
+      synced_.store(true);
+    } else if (std::llabs(best - off()) > std::max<long long>(20, best_rtt / 1000)) {
+      off_.store(best);
+    }
+  }
+
+  void send_notify(soci::session& sql) {
+    std::string ignored;
+    sql << "SELECT CAST(pg_notify(:ch, '') AS TEXT)", soci::use(opts_.channel), soci::into(ignored);
+  }
+
+  template <class... Uses>
+  static void one_time(soci::statement& st, const std::string& text, Uses&&... uses) {
+    st.alloc();
+    st.prepare(text, soci::details::st_one_time_query);
+    (st.exchange(std::forward<Uses>(uses)), ...);
+    st.define_and_bind();
+  }
+
+  /// Runs a query once (no server-side prepare) and calls `each` for every row.
+  template <class Bind, class Each>
+  static void select_rows(soci::session& sql, const std::string& text, Bind&& bind, Each&& each) {
+    soci::statement st(sql);
+    st.alloc();
+    st.prepare(text, soci::details::st_one_time_query);
+    bind(st);
+    soci::row r;
+    st.exchange(soci::into(r));
+    st.define_and_bind();
+    if (st.execute(true)) {
+      do each(static_cast<const soci::row&>(r));
+      while (st.fetch());
+    }
+  }
+
+  void close_running_attempt(soci::session& sql, const std::string& id, long long t, attempt_outcome o,
+                             const std::string& why) {
+    const std::string outcome(to_string(o));
+    sql << "UPDATE attempts SET finished_at = :t, outcome = :o, error = :e WHERE job_id = :id AND outcome = 'running'",
+        soci::use(t), soci::use(outcome), soci::use(why), soci::use(id);
+  }
+
+  void insert_chunk(soci::session& sql, const std::vector<job>& jobs, std::size_t from, std::size_t n) {
+    // Values live in these vectors (reserved: no reallocation) while the statement runs.
+    std::vector<std::string> texts;
+    std::vector<int> ints;
+    std::vector<long long> times;
+    std::vector<double> timeouts;
+    texts.reserve(n * 8);
+    ints.reserve(n * 4);
+    times.reserve(n * 3);
+    timeouts.reserve(n);
+    std::string text =
+        "INSERT INTO jobs(id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, "
+        "run_at, timeout, env, cwd, created_at, updated_at) VALUES";
+    for (std::size_t k = 0; k < n; ++k) {
+      const job& j = jobs[from + k];
+      text += k ? ", (" : " (";
+      for (int c = 0; c < 16; ++c) text += c ? ", :p" : ":p";
+      text += ")";
+      texts.push_back(j.id);
+      texts.push_back(j.command);
+      texts.push_back(j.executor);
+      texts.push_back(j.payload);
+      texts.push_back(j.queue);
+      texts.emplace_back(to_string(j.state));
+      texts.push_back(detail::env_to_json(j.env));
+      texts.push_back(j.cwd);
+      ints.insert(ints.end(), {j.attempts, j.recoveries, j.max_retries, j.priority});
+      times.insert(times.end(), {db(j.run_at), db(j.created_at), db(j.updated_at)});
+      timeouts.push_back(j.timeout);
+    }
+    text += " ON CONFLICT (id) DO NOTHING RETURNING id";
+    soci::statement st(sql);
+    st.alloc();
+    st.prepare(text, soci::details::st_one_time_query);
+    for (std::size_t k = 0; k < n; ++k) {  // in column order
+      const std::string* t = &texts[k * 8];
+      const int* i = &ints[k * 4];
+      const long long* tm = &times[k * 3];
+      for (int c = 0; c < 6; ++c) st.exchange(soci::use(t[c]));
+      for (int c = 0; c < 4; ++c) st.exchange(soci::use(i[c]));
+      st.exchange(soci::use(tm[0]));
+      st.exchange(soci::use(timeouts[k]));
+      st.exchange(soci::use(t[6]));
+      st.exchange(soci::use(t[7]));
+      st.exchange(soci::use(tm[1]));
+      st.exchange(soci::use(tm[2]));
+    }
+    soci::row r;
+    st.exchange(soci::into(r));
+    st.define_and_bind();
+    std::set<std::string> stored;
+    if (st.execute(true)) {
+      do stored.insert(detail::row_text(r, 0));
+      while (st.fetch());
+    }
+    if (stored.size() == n) return;
+    // Some row was skipped: its id exists already (or twice in the batch). The caller's
+    // transaction rolls back, so nothing of the batch is stored.
+    std::set<std::string> seen;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::string& id = jobs[from + k].id;
+      if (!stored.count(id) || !seen.insert(id).second)
+        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + id + "' already exists");
+    }
+    throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "a job id of the batch already exists");
+  }
+
+  static std::string claim_sql(const std::string& queue_filter) {
+    return std::string(
+               "WITH claimed AS (UPDATE jobs SET state = 'processing', attempts = attempts + 1, "
+               "attempt_seq = attempt_seq + 1, lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
+               "WHERE seq IN (SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now") +
+           queue_filter +
+           " ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED) "
+           "AND state IN ('pending', 'failed') RETURNING " +
+           detail::job_columns +
+           ", attempt_seq), "
+           "opened AS (INSERT INTO attempts(job_id, number, worker, started_at, outcome) "
+           "SELECT id, attempt_seq, :owner, :now, 'running' FROM claimed) "
+           "SELECT " +
+           detail::job_columns + " FROM claimed";
+  }
+
+  std::unique_ptr<soci::statement> prepare(soci::session& sql, const std::string& text) {
+    auto st = std::make_unique<soci::statement>(sql);
+    st->alloc();
+    st->prepare(text);
+    return st;
+  }
+
+  std::unique_ptr<hot> prepare_hot(soci::session& sql) {
+    auto h = std::make_unique<hot>();
+    h->claim = prepare(sql, claim_sql(""));
+    h->claim->exchange(soci::use(h->owner, "owner"));
+    h->claim->exchange(soci::use(h->until, "until"));
+    h->claim->exchange(soci::use(h->now, "now"));
+    h->claim->exchange(soci::use(h->limit, "lim"));
+    h->claim->exchange(soci::into(h->row));
+    h->claim->define_and_bind();
+    // Finishing the job and closing its attempt is one statement: one round trip, atomic.
+    h->finish = prepare(
+        sql,
+        "WITH f AS (UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, "
+        "lease_owner = '', lease_expires_at = NULL, run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
+        "WHERE id = :id AND state = 'processing' AND lease_owner = :o RETURNING id), "
+        "a AS (UPDATE attempts SET finished_at = :now, outcome = :oc, exit_code = :code, output = :out, error = :err "
+        "FROM f WHERE attempts.job_id = f.id AND attempts.outcome = 'running') "
+        "SELECT COUNT(*) FROM f");
+    h->finish->exchange(soci::use(h->state, "s"));
+    h->finish->exchange(soci::use(h->now, "now"));
+    h->finish->exchange(soci::use(h->error, "err"));
+    h->finish->exchange(soci::use(h->exit_code, h->exit_code_ind, "code"));
+    h->finish->exchange(soci::use(h->failed, "failed"));
+    h->finish->exchange(soci::use(h->run_at, "ra"));
+    h->finish->exchange(soci::use(h->id, "id"));
+    h->finish->exchange(soci::use(h->owner, "o"));
+    h->finish->exchange(soci::use(h->outcome, "oc"));
+    h->finish->exchange(soci::use(h->output, "out"));
+    h->finish->exchange(soci::into(h->count));
+    h->finish->define_and_bind();
+    h->renew = prepare(
+        sql, "UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' AND lease_owner = :o");
+    h->renew->exchange(soci::use(h->until, "u"));
+    h->renew->exchange(soci::use(h->id, "id"));
+    h->renew->exchange(soci::use(h->owner, "o"));
+    h->renew->define_and_bind();
+    return h;
+  }
+
+  /// Creates or upgrades the schema. Hosts starting together serialize on an advisory
+  /// lock (per schema), so the CREATEs never race.
+  void migrate(soci::session& sql) {
+    txn tx(sql);
+    const std::string schema = opts_.schema;
+    int locked = 0;
+    sql << "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:cls, hashtext(COALESCE(NULLIF(:s, ''), current_schema())))) x",
+        soci::use(lock_class), soci::use(schema), soci::into(locked);
+    if (!schema.empty()) sql << "CREATE SCHEMA IF NOT EXISTS \"" + schema + "\"";
+    sql << "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)";
+    int version = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
+    if (ind == soci::i_null) version = 0;
+    if (version > schema_version)
+      throw error(error_kind::storage, "queuectl.storage.schema_too_new",
+                  "the database has schema version " + std::to_string(version) + "; this queuectl understands up to " +
+                      std::to_string(schema_version) + ": upgrade queuectl");
+    if (version < 1) {
+      sql << "CREATE TABLE IF NOT EXISTS jobs("
+             "seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
+             "executor TEXT NOT NULL, payload TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL, "
+             "attempts INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0, "
+             "attempt_seq INTEGER NOT NULL DEFAULT 0, max_retries INTEGER NOT NULL, priority INTEGER NOT NULL, "
+             "run_at BIGINT NOT NULL, timeout DOUBLE PRECISION NOT NULL, env TEXT NOT NULL, cwd TEXT NOT NULL, "
+             "created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_error TEXT NOT NULL DEFAULT '', "
+             "exit_code INTEGER, lease_owner TEXT NOT NULL DEFAULT '', lease_expires_at BIGINT)";
+      // Only claimable jobs are in the claim index, in claim order: finished history does
+      // not slow claims down and no sort is needed.
+      sql << "CREATE INDEX IF NOT EXISTS jobs_claim ON jobs(priority DESC, run_at, seq) WHERE state IN ('pending', "
+             "'failed')";
+      sql << "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq)";
+      sql << "CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(queue, seq)";
+      sql << "CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(lease_expires_at) WHERE state = 'processing'";
+      sql << "CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(state, updated_at)";
+      sql << "CREATE TABLE IF NOT EXISTS attempts(job_id TEXT NOT NULL, number INTEGER NOT NULL, worker TEXT NOT NULL, "
+             "started_at BIGINT NOT NULL, finished_at BIGINT, outcome TEXT NOT NULL, exit_code INTEGER, "
+             "output TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', PRIMARY KEY(job_id, number))";
+      sql << "CREATE INDEX IF NOT EXISTS attempts_finished ON attempts(finished_at) WHERE finished_at IS NOT NULL";
+      sql << "CREATE TABLE IF NOT EXISTS config(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+      sql << "CREATE TABLE IF NOT EXISTS workers(id TEXT PRIMARY KEY, hostname TEXT NOT NULL, pid BIGINT NOT NULL, "
+             "slots INTEGER NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)";
+      const int v = 1;
+      sql << "INSERT INTO schema_version(version) VALUES(:v)", soci::use(v);
+    }
+    tx.commit();
+  }
+
+  static constexpr int lock_class = 0x71756575;  // 'queu': first key of the migration advisory lock
+
+  std::string conn_;       // as given (for listeners)
+  std::string soci_conn_;  // keyword form handed to SOCI
+  postgresql_options opts_;
+  std::atomic<long long> off_{0};
+  std::atomic<bool> synced_{false};
+  std::atomic<long long> next_sync_{0};
+  std::unique_ptr<soci::connection_pool> pool_;
+  std::vector<slot> slots_;  // after pool_: destroyed first
+};
+
+static_assert(storage_policy<postgresql_storage>);
+
+}  // namespace queuectl

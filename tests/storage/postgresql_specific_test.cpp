@@ -1,0 +1,414 @@
+// What only the PostgreSQL storage promises: the claim is served by its partial index, hosts
+// starting together migrate once, several processes never run a job twice, a host's clock
+// does not matter (the database's does), listeners hear enqueues, and a server restart or
+// outage is waited out. Run through tests/support/pg_server.sh, which starts a throw-away
+// server and sets QUEUECTL_TEST_PG_URL and QUEUECTL_TEST_PG_CTL.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "printers.hpp"
+#include "queuectl/executor/function_executor.hpp"
+#include "queuectl/pg_queue.hpp"
+
+using namespace queuectl;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0')
+    throw std::runtime_error(std::string(name) + " is not set: run this test through tests/support/pg_server.sh run");
+  return v;
+}
+std::string url() { return env("QUEUECTL_TEST_PG_URL"); }
+
+/// Runs `pg_server.sh ctl DIR <action>` on the test server (restart, stop, start).
+bool pg_ctl_ok(const std::string& action) {
+  const std::string cmd = env("QUEUECTL_TEST_PG_CTL") + " " + action;
+  return std::system(cmd.c_str()) == 0;
+}
+void pg_ctl(const std::string& action) {
+  BOOST_TEST_MESSAGE("pg_ctl " << action);
+  BOOST_REQUIRE_MESSAGE(pg_ctl_ok(action), "pg_ctl " << action);
+}
+
+/// A schema for one test, dropped at the end.
+struct schema_guard {
+  std::string name;
+  explicit schema_guard(const std::string& what) : name("qctl_" + what + "_" + std::to_string(::getpid())) { drop(); }
+  ~schema_guard() { drop(); }
+  void drop() {
+    try {
+      soci::session sql(soci::postgresql, postgresql_storage::soci_connection_string(url()));
+      sql << "SET client_min_messages = warning";
+      sql << "DROP SCHEMA IF EXISTS " + name + " CASCADE";
+    } catch (const std::exception& e) {
+      BOOST_TEST_MESSAGE("dropping " << name << ": " << e.what());
+    }
+  }
+  postgresql_options options(std::size_t pool = 4) const {
+    postgresql_options o;
+    o.pool_size = pool;
+    o.schema = name;
+    return o;
+  }
+  /// A plain session on the schema, for looking at what the storage wrote.
+  std::unique_ptr<soci::session> session() const {
+    auto s = std::make_unique<soci::session>(soci::postgresql, postgresql_storage::soci_connection_string(url()));
+    *s << "SET search_path TO " + name;
+    return s;
+  }
+};
+
+long long db_now_ms(soci::session& sql) {
+  long long t = 0;
+  sql << "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)", soci::into(t);
+  return t;
+}
+
+job make_job(const std::string& id, time_point run_at, job_state state = job_state::pending) {
+  job j;
+  j.id = id;
+  j.command = "true";
+  j.state = state;
+  j.run_at = run_at;
+  j.created_at = j.updated_at = now();
+  return j;
+}
+
+std::vector<job> many_jobs(int n, const std::string& prefix = "job-", job_state state = job_state::pending) {
+  std::vector<job> out;
+  const time_point t = now() - 1s;
+  for (int i = 0; i < n; ++i) out.push_back(make_job(prefix + std::to_string(i), t, state));
+  return out;
+}
+
+claim_request claim_at(const std::string& owner, time_point t, std::size_t n = 10) {
+  claim_request r;
+  r.owner = owner;
+  r.max_jobs = n;
+  r.now = t;
+  r.lease_until = t + 30s;
+  return r;
+}
+
+std::vector<std::string> ids(const std::vector<job>& js) {
+  std::vector<std::string> out;
+  for (const auto& j : js) out.push_back(j.id);
+  return out;
+}
+
+double seconds_since(steady::time_point t) { return std::chrono::duration<double>(steady::now() - t).count(); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(postgresql_specific)
+
+BOOST_AUTO_TEST_CASE(claim_is_served_by_the_partial_index) {
+  schema_guard g("plan");
+  postgresql_storage s(url(), g.options());
+  s.insert(many_jobs(20000, "done-", job_state::completed));  // history, several insert chunks
+  s.insert(many_jobs(2000));
+  *g.session() << "ANALYZE jobs";
+  std::string plan;
+  for (const auto& line : s.claim_query_plan()) plan += line + "\n";
+  BOOST_TEST_MESSAGE(plan);
+  BOOST_TEST(plan.find("jobs_claim") != std::string::npos, plan);
+  BOOST_TEST(plan.find("Sort") == std::string::npos, plan);  // the index is in claim order
+  BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
+  BOOST_TEST(at(s.counts(), job_state::pending) == 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_in_a_later_chunk_rejects_the_whole_batch) {
+  schema_guard g("dup");
+  postgresql_storage s(url(), g.options());
+  auto batch = many_jobs(2500);
+  batch[2200].id = batch[5].id;  // third chunk of 1000 repeats an id of the first
+  BOOST_CHECK_EXCEPTION(s.insert(batch), error, [](const error& e) {
+    return e.kind() == error_kind::conflict && e.message().find("job-5") != std::string::npos;
+  });
+  BOOST_TEST(s.list({}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(url_and_keyword_connection_strings_and_concurrent_first_open) {
+  schema_guard g("open");
+  // Four hosts opening a new database at once: the advisory lock makes one migrate.
+  std::vector<std::future<void>> opens;
+  for (int i = 0; i < 4; ++i)
+    opens.push_back(std::async(std::launch::async, [&] { postgresql_storage s(url(), g.options(1)); }));
+  for (auto& f : opens) BOOST_CHECK_NO_THROW(f.get());
+  int versions = 0;
+  *g.session() << "SELECT COUNT(*) FROM schema_version", soci::into(versions);
+  BOOST_TEST(versions == 1);
+
+  // The same database through a keyword connection string.
+  const std::string u = url();  // postgresql://USER@HOST:PORT/DB
+  const auto at_ = u.find('@'), colon = u.rfind(':'), slash = u.rfind('/');
+  const std::string keywords =
+      "host=" + u.substr(at_ + 1, colon - at_ - 1) + " port=" + u.substr(colon + 1, slash - colon - 1) +
+      " user=" + u.substr(u.find("//") + 2, at_ - u.find("//") - 2) + " dbname=" + u.substr(slash + 1);
+  postgresql_storage by_url(url(), g.options());
+  postgresql_storage by_keywords(keywords, g.options());
+  by_url.insert(many_jobs(1));
+  BOOST_TEST(by_keywords.get("job-0").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(genuine_errors_throw_at_once) {
+  const std::string u = url();
+  const auto t0 = steady::now();
+  BOOST_CHECK_EXCEPTION(postgresql_storage(u.substr(0, u.rfind('/')) + "/no_such_database"), error,
+                        [](const error& e) { return e.kind() == error_kind::storage; });
+  BOOST_TEST(seconds_since(t0) < 5.0);  // not retried for the whole budget
+  schema_guard g("err");
+  postgresql_storage s(url(), g.options());
+  s.insert(many_jobs(1));
+  BOOST_CHECK_EXCEPTION(s.insert(many_jobs(1)), error, [](const error& e) { return e.kind() == error_kind::conflict; });
+  s.insert({make_job("next", now())});  // the pooled session is usable after the rollback
+  BOOST_TEST(s.list({}).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(exactly_once_across_two_processes_of_four_threads) {
+  schema_guard g("once");
+  const auto dir = std::filesystem::temp_directory_path() / ("qctl-pg-once-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  constexpr int jobs = 5000, procs = 2, threads = 4;
+  {
+    postgresql_storage s(url(), g.options());
+    s.insert(many_jobs(jobs));
+  }  // no connection is open across fork()
+  std::vector<pid_t> children;
+  for (int p = 0; p < procs; ++p) {
+    const pid_t pid = ::fork();  // no threads exist yet in this process
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      std::atomic<int> rc{0};
+      try {
+        postgresql_storage s(url(), g.options(threads));  // one pool shared by the threads
+        std::vector<std::thread> ts;
+        for (int t = 0; t < threads; ++t)
+          ts.emplace_back([&, t] {
+            try {
+              std::ofstream out(dir / ("claimed-" + std::to_string(p) + "-" + std::to_string(t)));
+              const std::string owner = "p" + std::to_string(p) + "t" + std::to_string(t);
+              while (true) {
+                const auto got = s.claim(claim_at(owner, now(), 1 + static_cast<std::size_t>(t % 3)));
+                if (got.empty()) break;
+                for (const auto& j : got) {
+                  finish_request f;
+                  f.id = j.id;
+                  f.owner = owner;
+                  f.state = job_state::completed;
+                  f.now = now();
+                  if (!s.finish(f)) rc = 1;
+                  out << j.id << "\n";
+                }
+              }
+            } catch (const std::exception& e) {
+              std::fprintf(stderr, "child %d thread %d: %s\n", p, t, e.what());
+              rc = 1;
+            }
+          });
+        for (auto& t : ts) t.join();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", p, e.what());
+        rc = 1;
+      }
+      ::_exit(rc);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t c : children) {
+    int status = 0;
+    ::waitpid(c, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  std::multiset<std::string> claimed;
+  std::size_t per_process[procs] = {};
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    const int p = f.path().filename().string()[std::string("claimed-").size()] - '0';
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);) {
+      claimed.insert(line);
+      ++per_process[p];
+    }
+  }
+  std::filesystem::remove_all(dir);
+  BOOST_TEST_MESSAGE("claimed per process: " << per_process[0] << ", " << per_process[1]);
+  for (std::size_t n : per_process) BOOST_TEST(n > 0u);          // both really competed
+  BOOST_TEST(claimed.size() == static_cast<std::size_t>(jobs));  // none twice…
+  BOOST_TEST(std::set<std::string>(claimed.begin(), claimed.end()).size() == static_cast<std::size_t>(jobs));
+  postgresql_storage s(url(), g.options());
+  BOOST_TEST(at(s.counts(), job_state::completed) == static_cast<std::size_t>(jobs));  // …none left
+  int attempts = 0, max_attempts = 0;
+  *g.session() << "SELECT COUNT(*), MAX(attempts) FROM attempts JOIN jobs ON jobs.id = attempts.job_id",
+      soci::into(attempts), soci::into(max_attempts);
+  BOOST_TEST(attempts == jobs);
+  BOOST_TEST(max_attempts == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_clock_an_hour_off_does_not_matter) {
+  schema_guard g("skew");
+  auto sql = g.session();
+  postgresql_storage honest(url(), g.options());
+  auto fast_opts = g.options(), slow_opts = g.options();
+  fast_opts.local_clock = [] { return now() + 1h; };  // this host's clock is an hour ahead…
+  slow_opts.local_clock = [] { return now() - 1h; };  // …and this one's an hour behind
+  postgresql_storage fast(url(), fast_opts), slow(url(), slow_opts);
+  BOOST_TEST(std::abs((fast.clock_offset() + 1h).count()) < 2000);
+  BOOST_TEST(std::abs((slow.clock_offset() - 1h).count()) < 2000);
+
+  honest.insert({make_job("due", now() - 1s), make_job("later", now() + 30min), make_job("slow-due", now() - 1s)});
+
+  // The fast host passes its own `now`, an hour ahead: "later" is not due by the database
+  // clock, and the lease it takes runs 30 s from the database's now, not from its own.
+  auto got = fast.claim(claim_at("fast", now() + 1h));
+  BOOST_TEST(ids(got) == (std::vector<std::string>{"due", "slow-due"}), boost::test_tools::per_element());
+  long long lease_left = 0;
+  *sql << "SELECT lease_expires_at FROM jobs WHERE id = 'due'", soci::into(lease_left);
+  lease_left -= db_now_ms(*sql);
+  BOOST_TEST_MESSAGE("lease left by the database clock: " << lease_left << " ms");
+  BOOST_TEST((lease_left > 25000 && lease_left <= 30500));
+  // Every host reads the lease on its own clock, 30 s ahead.
+  const auto honest_left = *honest.get("due")->lease_expires_at - now();
+  BOOST_TEST((honest_left > 25s && honest_left <= 31s));
+  const auto slow_left = *slow.get("due")->lease_expires_at - (now() - 1h);
+  BOOST_TEST((slow_left > 25s && slow_left <= 31s));
+  // Nobody thinks the lease lapsed: not the honest host, not the fast one (to whom a naive
+  // comparison of its own clock would show it lapsed an hour ago).
+  BOOST_TEST(honest.reclaim_expired(now(), 3).requeued == 0u);
+  BOOST_TEST(fast.reclaim_expired(now() + 1h, 3).requeued == 0u);
+  BOOST_TEST(slow.reclaim_expired(now() - 1h, 3).requeued == 0u);
+
+  // The slow host hands back; a due job is due for it too although its clock says an hour earlier.
+  BOOST_TEST(fast.release("slow-due", "fast", now() + 1h));
+  got = slow.claim(claim_at("slow", now() - 1h));
+  BOOST_TEST(ids(got) == std::vector<std::string>{"slow-due"}, boost::test_tools::per_element());
+  BOOST_TEST(fast.reclaim_expired(now() + 1h, 3).requeued == 0u);
+  // Once the database clock passes the lease, any host reclaims it.
+  BOOST_TEST(honest.renew_lease("slow-due", "slow", now() - 1s));
+  BOOST_TEST(slow.reclaim_expired(now() - 1h, 3).requeued == 1u);
+  BOOST_TEST(honest.get("slow-due")->state == job_state::pending);
+}
+
+BOOST_AUTO_TEST_CASE(listener_hears_enqueue_and_retry_within_a_deadline) {
+  schema_guard g("listen");
+  pg_queue<noop_executor> q(noop_executor{}, {}, url(), g.options());
+  postgresql_listener wake(url(), q.storage().notify_channel());
+  BOOST_TEST(!wake.wait_for(200ms));  // nothing yet
+
+  // Another "host" enqueues: the listener wakes well before its timeout.
+  std::thread producer([&] {
+    std::this_thread::sleep_for(300ms);
+    postgresql_storage other(url(), g.options(1));
+    other.insert(many_jobs(3));
+  });
+  auto t0 = steady::now();
+  const bool woke = wake.wait_for(10s);
+  producer.join();
+  BOOST_TEST(woke);
+  BOOST_TEST(seconds_since(t0) < 5.0);
+  BOOST_TEST(!wake.wait_for(300ms));  // the three rows were one transaction: one wake-up, drained
+
+  // A rolled-back enqueue (duplicate id) notifies nobody: NOTIFY is in the transaction.
+  BOOST_CHECK_THROW(q.storage().insert(many_jobs(1)), error);
+  BOOST_TEST(!wake.wait_for(300ms));
+
+  // Retrying a dead job wakes listeners too.
+  auto got = q.claim(1, "w");
+  BOOST_REQUIRE(got.size() == 1u);
+  finish_request f;
+  f.id = got[0].id;
+  f.owner = "w";
+  f.state = job_state::dead;
+  f.now = now();
+  f.outcome = attempt_outcome::failed;
+  BOOST_REQUIRE(q.storage().finish(f));
+  BOOST_TEST(!wake.wait_for(100ms));
+  q.retry_dead(got[0].id);
+  t0 = steady::now();
+  BOOST_TEST(wake.wait_for(10s));
+  BOOST_TEST(seconds_since(t0) < 5.0);
+}
+
+BOOST_AUTO_TEST_CASE(finish_stores_any_output_bytes) {
+  schema_guard g("bytes");
+  postgresql_storage s(url(), g.options());
+  s.insert(many_jobs(1));
+  BOOST_REQUIRE(s.claim(claim_at("w", now())).size() == 1u);
+  finish_request f;
+  f.id = "job-0";
+  f.owner = "w";
+  f.state = job_state::completed;
+  f.now = now();
+  f.output = std::string("ok \xff\xfe bytes\0nul", 17) + "\xc3\xa9";
+  BOOST_TEST(s.finish(f));
+  const auto out = s.attempts("job-0").at(0).output;
+  BOOST_TEST(out.find("ok ") == 0u);
+  BOOST_TEST(out.find("\xc3\xa9") != std::string::npos);  // valid UTF-8 kept as is
+}
+
+BOOST_AUTO_TEST_CASE(operations_retry_across_a_server_restart) {
+  schema_guard g("restart");
+  postgresql_storage s(url(), g.options(2));
+  postgresql_listener wake(url(), s.notify_channel());
+  s.insert(many_jobs(10));
+  BOOST_TEST(wake.wait_for(5s));
+  pg_ctl("restart");  // every pooled connection is now dead
+  BOOST_TEST(at(s.counts(), job_state::pending) == 10u);
+  BOOST_TEST(s.claim(claim_at("w", now(), 2)).size() == 2u);
+  BOOST_TEST(s.get("job-0")->state == job_state::processing);
+  // The listener reconnects (and reports a wake-up: it may have missed some), then hears again.
+  BOOST_TEST(wake.wait_for(10s));
+  s.insert({make_job("after-restart", now())});
+  BOOST_TEST(wake.wait_for(10s));
+  BOOST_TEST(wake.connected());
+}
+
+BOOST_AUTO_TEST_CASE(an_outage_is_waited_out_then_the_budget_ends_it) {
+  schema_guard g("outage");
+  postgresql_storage s(url(), g.options(2));
+  s.insert(many_jobs(5));
+  pg_ctl("stop");
+  bool restarted = false;
+  std::thread restarter([&] {
+    std::this_thread::sleep_for(2s);
+    restarted = pg_ctl_ok("start");
+  });
+  const auto t0 = steady::now();
+  state_counts c{};
+  BOOST_CHECK_NO_THROW(c = s.counts());  // retries while the server is down
+  const double waited = seconds_since(t0);
+  restarter.join();
+  BOOST_REQUIRE(restarted);
+  BOOST_TEST_MESSAGE("counts() waited " << waited << " s for the server");
+  BOOST_TEST(at(c, job_state::pending) == 5u);
+  BOOST_TEST(waited > 1.0);
+
+  // With a short budget an outage that outlasts it throws queuectl::error.
+  auto short_budget = g.options(1);
+  short_budget.retry_budget = 1500ms;
+  postgresql_storage impatient(url(), short_budget);
+  pg_ctl("stop");
+  const auto t1 = steady::now();
+  BOOST_CHECK_EXCEPTION(impatient.counts(), error, [](const error& e) {
+    return e.kind() == error_kind::storage && e.id() == "queuectl.storage.postgresql.unavailable";
+  });
+  const double gave_up = seconds_since(t1);
+  pg_ctl("start");
+  BOOST_TEST((gave_up > 0.5 && gave_up < 5.0));
+  BOOST_TEST(impatient.list({}).size() == 5u);  // and it recovers when the server is back
+}
+
+BOOST_AUTO_TEST_SUITE_END()
