@@ -683,10 +683,14 @@ class sqlite_storage {
       std::filesystem::create_directories(p.parent_path(), ec);
       if (!ec) ::chmod(p.parent_path().c_str(), 0700);
     }
-    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
+    // Only a file that does not exist yet is created (0600) here. An existing one must not
+    // be opened outside SQLite: closing any descriptor of a file drops every POSIX lock this
+    // process holds on it, including those of other connections in the process, and
+    // another process could then delete the WAL under them.
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    else if (errno != EEXIST)
       throw error(error_kind::storage, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
-    ::close(fd);
   }
 
   static std::string quoted(const std::string& s) {
