@@ -32,6 +32,15 @@ bool is_postgresql_url(const std::string& db) {
   return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
 }
 
+std::string display_db(const std::string& db) {
+  if (!is_postgresql_url(db)) return db;
+  const std::size_t scheme_end = db.find("://") + 3;
+  const std::size_t at = db.find('@', scheme_end);
+  const std::size_t colon = db.find(':', scheme_end);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return db;
+  return db.substr(0, colon + 1) + "***" + db.substr(at);
+}
+
 std::string resolve_db(const std::optional<std::string>& flag) {
   std::string db = flag ? *flag : env_or_empty("QUEUECTL_DB");
   if (db.empty()) {

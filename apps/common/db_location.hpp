@@ -13,5 +13,7 @@ std::string resolve_db(const std::optional<std::string>& flag);
 
 /// True for a PostgreSQL URL (`postgresql://` or `postgres://`).
 bool is_postgresql_url(const std::string& db);
+/// `db` fit for a log line: a URL's password replaced by ***.
+std::string display_db(const std::string& db);
 
 }  // namespace queuectl::app

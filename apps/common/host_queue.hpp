@@ -3,6 +3,7 @@
 // config, executors from plugins.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,8 +18,23 @@ namespace queuectl::app {
 
 using host_queue = basic_queue<any_storage, exponential_backoff, plugin_executor>;
 
-/// Opens (creating if needed) the queue at `db`. Throws queuectl::error.
-std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor = {});
+/// Opens (creating if needed) the queue at `db`: a SQLite file, or a `postgresql://` URL
+/// (then `connections` sizes the connection pool: one per worker slot plus the host's own,
+/// and `on_outage` hears of each retry after a lost connection). Throws queuectl::error.
+std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor = {},
+                                            std::size_t connections = 2,
+                                            std::function<void(const std::string&)> on_outage = {});
+
+/// Tells idle workers that another process may have added work, without polling: inotify
+/// on a SQLite database's WAL file, LISTEN on PostgreSQL. Calls `on_change` from its own
+/// thread until destroyed.
+class job_watch {
+ public:
+  virtual ~job_watch() = default;
+  /// How wake-ups arrive ("inotify", "LISTEN/NOTIFY"), or "polling" if they cannot.
+  virtual std::string how() const = 0;
+};
+std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change);
 
 /// What `--plugin` loaded: executors (dispatched by job.executor) and exporters.
 struct host_plugins {

@@ -39,10 +39,7 @@ int cmd_metrics(const globals& g, const args_t& args) {
   m.now = now();
   m.stats = q->stats(m.window ? std::optional<time_point>(m.now - *m.window) : std::nullopt);
   m.counts = q->counts();
-  // Per-queue counts: storage has no grouped count, so they come from one full listing.
-  list_filter all;
-  all.limit = 0;
-  for (const auto& j : q->list(all)) ++at(m.per_queue[j.queue], j.state);
+  for (const auto& [queue, counts] : q->storage().counts_by_queue()) m.per_queue[queue] = counts;
   print(p.json_output() ? app::metrics_json(m) + "\n" : app::metrics_text(m));
   return exit_ok;
 }

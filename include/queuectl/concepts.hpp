@@ -36,6 +36,7 @@ concept storage_policy =
       { s.get(id) } -> std::same_as<std::optional<job>>;
       { s.list(filter) } -> std::same_as<std::vector<job>>;
       { s.counts() } -> std::same_as<state_counts>;
+      { s.counts_by_queue() } -> std::same_as<std::map<std::string, state_counts>>;
       { s.attempts(id) } -> std::same_as<std::vector<attempt_record>>;
       { s.purge(purge) } -> std::same_as<std::size_t>;
       { s.get_config(id) } -> std::same_as<std::optional<std::string>>;

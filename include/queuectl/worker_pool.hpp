@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -32,6 +33,9 @@ struct worker_pool_options {
   /// Called when an attempt starts / ends (metrics exporters). Must not throw.
   std::function<void(const job&)> on_start;
   std::function<void(const job&, const attempt_result&, time_point started, time_point finished)> on_finish;
+  /// Called when a storage operation fails (the pool backs off and retries; the host
+  /// stays up) — e.g. to log a database outage. Called from any pool thread; must not throw.
+  std::function<void(const std::exception&)> on_storage_error;
 };
 
 /// @brief Runs jobs from `Queue` (a basic_queue) on N threads.
@@ -116,8 +120,9 @@ class worker_pool {
       std::vector<job> jobs;
       try {
         jobs = queue_.claim(1, owner, opts_.queues);
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
         // Storage trouble (busy, disconnected): back off and try again; the host stays up.
+        storage_error(e);
       }
       if (jobs.empty()) {
         queue_.wake().wait_for(gen, std::chrono::milliseconds(queue_.config().poll_interval_ms));
@@ -169,7 +174,8 @@ class worker_pool {
         bool still_ours = true;
         try {
           still_ours = queue_.heartbeat(id, owner);
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+          storage_error(e);
           continue;  // transient storage error: the lease may survive until the next tick
         }
         if (!still_ours) {
@@ -181,14 +187,16 @@ class worker_pool {
       if (std::chrono::steady_clock::now() - last_reclaim >= period) {
         try {
           queue_.reclaim_expired();
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+          storage_error(e);
         }
         last_reclaim = std::chrono::steady_clock::now();
       }
       if (opts_.on_tick) {
         try {
           opts_.on_tick();
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+          storage_error(e);
         }
       }
       std::unique_lock lock(hb_mu_);
@@ -204,9 +212,18 @@ class worker_pool {
       try {
         f();
         return;
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        storage_error(e);
         std::this_thread::sleep_for(std::chrono::milliseconds(20 * (i + 1)));
       }
+    }
+  }
+
+  void storage_error(const std::exception& e) noexcept {
+    if (!opts_.on_storage_error) return;
+    try {
+      opts_.on_storage_error(e);
+    } catch (...) {
     }
   }
 

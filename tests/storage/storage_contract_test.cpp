@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "printers.hpp"
+#include "queuectl/storage/any_storage.hpp"
 #include "queuectl/storage/memory_storage.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
 #ifdef QUEUECTL_TEST_WITH_PG
@@ -40,6 +41,13 @@ struct sqlite_fixture {
     static int n = 0;
     return n;
   }
+};
+
+/// any_storage forwarding to SQLite: the apps' run-time-chosen storage meets the contract too.
+struct any_sqlite_fixture {
+  sqlite_fixture inner_dir;  // owns the directory; its storage object is unused
+  any_storage s{std::make_unique<sqlite_storage>((inner_dir.dir / "any.db").string())};
+  any_storage& storage() { return s; }
 };
 
 #ifdef QUEUECTL_TEST_WITH_PG
@@ -72,9 +80,9 @@ struct pg_fixture {
     }
   }
 };
-using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture, pg_fixture>;
+using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture, any_sqlite_fixture, pg_fixture>;
 #else
-using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture>;
+using fixtures = boost::mpl::list<memory_fixture, sqlite_fixture, any_sqlite_fixture>;
 #endif
 
 const time_point t0 = from_ms(1767225600000);  // 2026-01-01T00:00:00Z
@@ -361,6 +369,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(list_filters_and_pages, F, fixtures) {
   BOOST_TEST(at(c, job_state::pending) == 9u);
   BOOST_TEST(at(c, job_state::processing) == 1u);
   BOOST_TEST(at(c, job_state::dead) == 0u);
+  const auto by_queue = f.storage().counts_by_queue();
+  BOOST_TEST(by_queue.size() == 2u);
+  BOOST_TEST(at(by_queue.at("odd"), job_state::pending) == 5u);
+  BOOST_TEST(at(by_queue.at("default"), job_state::pending) == 4u);
+  BOOST_TEST(at(by_queue.at("default"), job_state::processing) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(config_entries, F, fixtures) {

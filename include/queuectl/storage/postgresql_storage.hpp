@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -70,6 +71,9 @@ struct postgresql_options {
   /// How long one operation keeps reconnecting and retrying while the database is
   /// unreachable before it throws.
   milliseconds retry_budget{30000};
+  /// Called (from the failing thread) each time an operation is about to be retried after
+  /// a lost connection, with the reason — e.g. to log a database outage. Must not throw.
+  std::function<void(const std::string&)> on_retry;
   /// How often the offset between this host's clock and the database's is measured again
   /// (0: only when the storage is opened).
   milliseconds clock_resync{60000};
@@ -392,6 +396,19 @@ class postgresql_storage {
     });
   }
 
+  std::map<std::string, state_counts> counts_by_queue() {
+    return run([&](leased& l) {
+      std::map<std::string, state_counts> out;
+      select_rows(
+          l.sql, "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state", [](soci::statement&) {},
+          [&](const soci::row& r) {
+            if (auto s = parse_job_state(detail::row_text(r, 1)))
+              at(out[detail::row_text(r, 0)], *s) = static_cast<std::size_t>(detail::row_int(r, 2));
+          });
+      return out;
+    });
+  }
+
   std::vector<attempt_record> attempts(std::string_view id) {
     return run([&](leased& l) {
       std::vector<attempt_record> out;
@@ -702,6 +719,12 @@ class postgresql_storage {
         throw error(error_kind::storage, "queuectl.storage.postgresql.unavailable",
                     "database unavailable, gave up after " +
                         std::to_string(std::chrono::duration_cast<milliseconds>(spent).count()) + " ms: " + why);
+      if (opts_.on_retry) {
+        try {
+          opts_.on_retry(why);
+        } catch (...) {  // a logging hook must not turn a retry into a failure
+        }
+      }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, milliseconds(2000));
     }
