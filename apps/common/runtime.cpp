@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <random>
 
+#include "db_location.hpp"
 #include "exporter_set.hpp"
 #include "host_queue.hpp"
 #include "queuectl/worker_pool.hpp"
-#include "wal_watcher.hpp"
+#include "web_service.hpp"
 
 namespace queuectl::app {
 
@@ -61,6 +63,37 @@ bool queue_drained(host_queue& q) {
   }
 }
 
+/// Logs storage failures (a database outage) without flooding: the first one, then at
+/// most one line per 10 s with how many were not shown, and one line when it is over.
+class storage_trouble_log {
+ public:
+  void failed(const std::exception& e) { failed(std::string(e.what())); }
+  void failed(const std::string& why) {
+    std::lock_guard lock(mu_);
+    const auto t = std::chrono::steady_clock::now();
+    ++unreported_;
+    if (in_trouble_ && t - last_line_ < std::chrono::seconds(10)) return;
+    log_line(std::string(in_trouble_ ? "database still failing" : "database error") + " (" +
+             std::to_string(unreported_) + "x): " + why + "; retrying");
+    in_trouble_ = true;
+    last_line_ = t;
+    unreported_ = 0;
+  }
+  void succeeded() {
+    std::lock_guard lock(mu_);
+    if (!in_trouble_) return;
+    in_trouble_ = false;
+    unreported_ = 0;
+    log_line("database reachable again");
+  }
+
+ private:
+  std::mutex mu_;
+  bool in_trouble_ = false;
+  std::size_t unreported_ = 0;
+  std::chrono::steady_clock::time_point last_line_{};
+};
+
 }  // namespace
 
 int run_runtime(const runtime_options& opts) {
@@ -86,14 +119,32 @@ int run_runtime(const runtime_options& opts) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  storage_trouble_log trouble;
   std::unique_ptr<host_queue> queue;
   try {
-    queue = open_host_queue(opts.db, std::move(plugins.executors));
+    queue = open_host_queue(opts.db, std::move(plugins.executors), static_cast<std::size_t>(opts.workers) + 2,
+                            [&trouble](const std::string& why) { trouble.failed(why); });
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return e.kind() == error_kind::invalid_input ? 2 : 1;
   }
   host_queue& q = *queue;
+
+  // --http: REST API + dashboard, up before any worker runs. They share the workers' queue:
+  // a second sqlite_storage on the same file in this process would drop its SQLite locks.
+  std::unique_ptr<web::web_service> web;
+  if (opts.http_bind) {
+    web::web_options wopts;
+    wopts.bind = *opts.http_bind;
+    if (auto t = opts.plugin_settings.find("token"); t != opts.plugin_settings.end()) wopts.token = t->second;
+    try {
+      web = web::start_web_service(q, wopts);
+    } catch (const error& e) {
+      std::fprintf(stderr, "queuectl: %s\n", e.what());
+      return e.kind() == error_kind::invalid_input ? 2 : 1;
+    }
+    log_line("dashboard and REST API on " + web->url());
+  }
 
   worker_info me;
   me.hostname = this_hostname();
@@ -126,9 +177,11 @@ int run_runtime(const runtime_options& opts) {
   wo.queues = opts.queues;
   std::atomic<bool> aborting{false};
   worker_pool<host_queue>* pool_ptr = nullptr;
-  wo.on_tick = [&q, &exporters, &pool_ptr, me]() mutable {
+  wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
+  wo.on_tick = [&q, &exporters, &pool_ptr, &trouble, me]() mutable {
     me.heartbeat_at = now();
     q.storage().upsert_worker(me);
+    trouble.succeeded();
     q.reload_config();  // pick up `queuectl config set` from other processes
     if (!exporters.empty() && pool_ptr)
       exporters.snapshot(q.storage().counts_by_queue(), pool_ptr->busy(), static_cast<std::size_t>(pool_ptr->slots()));
@@ -142,10 +195,10 @@ int run_runtime(const runtime_options& opts) {
   }
   worker_pool pool(q, wo);
   pool_ptr = &pool;
-  wal_watcher watcher(opts.db, [&q] { q.wake().notify(); });
+  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
   pool.start();
-  log_line("started " + std::to_string(opts.workers) + " worker(s) on " + opts.db + " (wake-up: " +
-           (watcher.active() ? "inotify" : "polling") + ")");
+  log_line("started " + std::to_string(opts.workers) + " worker(s) on " + display_db(opts.db) + " (wake-up: " +
+           watch->how() + ")");
 
   // First signal: graceful stop. Second signal or stop-timeout: stop the running jobs
   // and hand them back unattempted.
@@ -192,6 +245,7 @@ int run_runtime(const runtime_options& opts) {
     pool.abort_running();
   }
   pool.join();
+  web.reset();
   exporters.stop();
   try {
     q.storage().remove_worker(me.id);

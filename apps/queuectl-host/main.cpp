@@ -30,11 +30,13 @@ int main(int argc, char** argv) {
       "daemon", po::bool_switch(&opts.daemon), "detach from the terminal")(
       "drain", po::bool_switch(&opts.drain), "exit once no job is pending, waiting for a retry or running")(
       "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)")(
+      "http", po::value<std::string>()->value_name("HOST:PORT"),
+      "serve the web dashboard and REST API on HOST:PORT (e.g. 127.0.0.1:8080; port 0: any free port)")(
       "metrics-bind", po::value<std::string>(),
       "with --plugin prometheus: serve /metrics on HOST:PORT (default 127.0.0.1:9464)")(
       "token", po::value<std::string>(),
-      "bearer token required by the plugins' listeners (default $QUEUECTL_TOKEN); needed to bind a "
-      "non-loopback address");
+      "bearer token required by --http and the plugins' listeners (default $QUEUECTL_TOKEN); needed "
+      "to bind a non-loopback address");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("log-file")) opts.log_file = vm["log-file"].as<std::string>();
+  if (vm.count("http")) opts.http_bind = vm["http"].as<std::string>();
   if (vm.count("metrics-bind")) opts.plugin_settings["metrics-bind"] = vm["metrics-bind"].as<std::string>();
   if (vm.count("token")) opts.plugin_settings["token"] = vm["token"].as<std::string>();
   else if (const char* t = std::getenv("QUEUECTL_TOKEN"); t && *t) opts.plugin_settings["token"] = t;

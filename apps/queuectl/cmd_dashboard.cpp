@@ -1,0 +1,55 @@
+// dashboard: serve the web dashboard and the REST API until SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli.hpp"
+#include "web_service.hpp"
+
+namespace queuectl::cli {
+
+int cmd_dashboard(const globals& g, const args_t& args) {
+  command_parser p(g, "dashboard", "[--bind 127.0.0.1:8080] [--token T]",
+                   "Serves the web dashboard and its REST API (described at /openapi.json) until Ctrl-C.\n"
+                   "Binding anything but a loopback address needs a token (--token or QUEUECTL_TOKEN);\n"
+                   "with a token, every /api call needs the header 'Authorization: Bearer T' and the page\n"
+                   "asks for it once. The first line printed is the URL to open.");
+  p.options()("bind", po::value<std::string>()->value_name("HOST:PORT")->default_value("127.0.0.1:8080"),
+              "address to listen on (port 0: any free port)")(
+      "token", po::value<std::string>()->value_name("T"), "bearer token the API requires (default $QUEUECTL_TOKEN)")(
+      "read-timeout", po::value<double>()->value_name("S"), "seconds a client has to send a whole request (default 10)");
+  if (!p.parse(args)) return exit_ok;
+
+  web::web_options o;
+  o.bind = p.get<std::string>("bind");
+  if (auto t = p.maybe<std::string>("token")) {
+    if (t->empty()) throw usage_error("--token: empty token");
+    o.token = *t;
+  } else if (const char* env = std::getenv("QUEUECTL_TOKEN"); env && *env) {
+    o.token = env;
+  }
+  if (auto s = p.maybe<double>("read-timeout")) {
+    if (!std::isfinite(*s) || *s <= 0 || *s > 3600) throw usage_error("--read-timeout must be between 0 and 3600 seconds");
+    o.read_timeout = std::chrono::milliseconds(static_cast<long long>(*s * 1000));
+  }
+
+  // Signals are taken by this thread; the server's threads inherit the blocked mask.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto service = web::start_web_service(p.db(), o);
+  print("queuectl dashboard: serving " + service->url() + " (Ctrl-C to stop)\n");
+  std::fflush(stdout);
+  int sig = 0;
+  while (sigwait(&stop, &sig) != 0) {
+  }
+  service.reset();
+  return exit_ok;
+}
+
+}  // namespace queuectl::cli

@@ -1,0 +1,68 @@
+// What the REST API computes over storage that storage has no method for (yet): job
+// listing with executor / text filters and cursor paging, and per-minute attempt buckets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "host_queue.hpp"
+
+namespace queuectl::web {
+
+/// Where the next page starts: after the job with this seq (in the listing's order).
+/// `offset_hint` (the storage offset after it) lets the next page start there instead of
+/// scanning from the top; it is checked, not trusted.
+struct page_cursor {
+  std::int64_t seq = 0;
+  std::size_t offset_hint = 0;
+  bool newest_first = true;
+};
+
+/// Opaque text form (base64url): clients pass it back unchanged.
+std::string encode_cursor(const page_cursor& c);
+std::optional<page_cursor> decode_cursor(std::string_view text);
+
+struct job_query {
+  std::optional<job_state> state;
+  std::optional<std::string> queue;
+  std::optional<std::string> executor;
+  std::string text;  ///< case-insensitive substring of id, command or last_error
+  std::size_t limit = 50;
+  bool newest_first = true;
+  std::optional<page_cursor> after;
+};
+
+struct job_page {
+  std::vector<job> jobs;
+  std::optional<std::string> next_cursor;  ///< nullopt on the last page
+};
+
+/// One page. State and queue are filtered by storage; executor and text here, over
+/// storage pages (storage has no such filters).
+job_page query_jobs(app::host_queue& q, const job_query& query);
+
+struct minute_bucket {
+  time_point start;
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;  ///< failed + timed out
+};
+
+/// Finished attempts per minute over the last `minutes`, oldest first, the last bucket
+/// being the current (partial) minute. Storage only offers stats(since), so a bucket is
+/// stats(start) - stats(end); closed minutes are cached, so a poll costs ~2 queries.
+class throughput_history {
+ public:
+  std::vector<minute_bucket> buckets(app::host_queue& q, time_point now, int minutes);
+
+ private:
+  std::mutex mu_;
+  std::map<std::int64_t, std::pair<std::size_t, std::size_t>> closed_;  ///< minute → (ok, failed)
+};
+
+}  // namespace queuectl::web

@@ -1,0 +1,45 @@
+// The /api handlers: jobs (enqueue, list, show, attempts, retry, cancel, delete), the
+// dead-letter queue, config, status, metrics, throughput history and workers. JSON comes
+// from the same writers as the CLI's --json (apps/common/output.hpp, job_codec.hpp).
+#pragma once
+
+#include "host_queue.hpp"
+#include "job_query.hpp"
+#include "router.hpp"
+#include "spec_validation.hpp"
+
+namespace queuectl::web {
+
+class rest_api {
+ public:
+  explicit rest_api(app::host_queue& q) : q_(q) {}
+  rest_api(const rest_api&) = delete;
+  rest_api& operator=(const rest_api&) = delete;
+
+  /// Adds every /api route to `r` (the handlers keep a reference to this object).
+  void register_routes(router& r);
+
+ private:
+  http_response status();
+  http_response metrics(const route_params& p);
+  http_response throughput(const route_params& p);
+  http_response workers();
+  http_response list_jobs(const route_params& p, std::optional<job_state> fixed_state);
+  http_response enqueue(const http_request& req);
+  http_response show(const std::string& id);
+  http_response attempts(const std::string& id);
+  http_response attempt(const std::string& id, const std::string& number);
+  http_response retry(const std::string& id);
+  http_response cancel(const std::string& id);
+  http_response remove(const std::string& id);
+  http_response retry_all_dead();
+  http_response config_all();
+  http_response config_one(const std::string& key);
+  http_response config_set(const std::string& key, const http_request& req);
+
+  app::host_queue& q_;
+  spec_validator validator_;
+  throughput_history history_;
+};
+
+}  // namespace queuectl::web

@@ -1,0 +1,132 @@
+#include "web_app.hpp"
+
+#include <cctype>
+
+#include "assets.hpp"
+#include "queuectl/error.hpp"
+
+namespace queuectl::web {
+
+namespace {
+
+// default-src 'self': no inline script or style, no CDN, nothing from anywhere else.
+constexpr const char* csp = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+void secure(http_response& r, bool api) {
+  r.headers.emplace_back("Content-Security-Policy", csp);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Cache-Control", api ? "no-store" : "no-cache");
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Compares without returning early, so the time taken says nothing about the token.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (b.empty()) return false;
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % b.size()]);
+  return diff == 0;
+}
+
+/// A request another site made the browser send: Sec-Fetch-Site says so, or its Origin
+/// is not the host it was sent to.
+bool cross_site(const http_request& req) {
+  if (const std::string* site = req.header("sec-fetch-site"); site && lower(*site) == "cross-site") return true;
+  const std::string* origin = req.header("origin");
+  if (!origin) return false;  // not a browser's cross-origin request (curl, scripts)
+  const std::string* host = req.header("host");
+  const std::string o = lower(*origin);
+  const auto scheme = o.find("://");
+  if (!host || scheme == std::string::npos) return true;  // "null" and the like
+  return o.substr(scheme + 3) != lower(*host);
+}
+
+const asset* find_asset(std::string_view path) {
+  if (path == "/") path = "/index.html";
+  for (const asset& a : embedded_assets())
+    if (a.path == path) return &a;
+  return nullptr;
+}
+
+}  // namespace
+
+web_app::web_app(app::host_queue& q, std::string token) : token_(std::move(token)), api_(q) {
+  api_.register_routes(router_);
+  router_.add("GET", "/openapi.json", [](const http_request&, const route_params&) {
+    const asset* a = find_asset("/openapi.json");
+    http_response r;
+    r.body = std::string(a->body);
+    return r;
+  });
+}
+
+http_response web_app::error(int status, std::string_view id, std::string_view message) const {
+  http_response r = error_response(status, id, message);
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"queuectl\"");
+  secure(r, true);
+  return r;
+}
+
+bool web_app::authorized(const http_request& req) const {
+  if (token_.empty()) return true;
+  const std::string* auth = req.header("authorization");
+  if (!auth || auth->size() < 7 || lower(auth->substr(0, 7)) != "bearer ") return false;
+  return same_secret(std::string_view(*auth).substr(7), token_);
+}
+
+http_response web_app::handle(const http_request& req) {
+  const bool api = starts_with(req.path, "/api/") || req.path == "/api";
+  http_response r;
+  try {
+    r = dispatch(req);
+  } catch (const http_error& e) {
+    return error(e.status, e.id, e.message);
+  } catch (const queuectl::error& e) {
+    int status = 500;
+    switch (e.kind()) {
+      case error_kind::invalid_input: status = 400; break;
+      case error_kind::not_found: status = 404; break;
+      case error_kind::conflict: status = 409; break;
+      case error_kind::storage: status = 503; break;
+      case error_kind::runtime: status = 500; break;
+    }
+    return error(status, e.id(), e.message());
+  }
+  secure(r, api);
+  return r;
+}
+
+http_response web_app::dispatch(const http_request& req) {
+  const bool api = starts_with(req.path, "/api/") || req.path == "/api";
+  // GET never changes anything, so only other methods can be a forged action.
+  if (req.method != "GET" && cross_site(req))
+    throw http_error{403, "queuectl.web.cross_site", "cross-site request refused"};
+  if (api && !authorized(req))
+    throw http_error{401, "queuectl.web.unauthorized",
+                     req.header("authorization") ? "wrong token" : "missing token: send Authorization: Bearer <token>"};
+  if (auto r = router_.dispatch(req)) return std::move(*r);
+  if (!api) {
+    if (const asset* a = find_asset(req.path)) {
+      if (req.method != "GET") {
+        http_response r = error_response(405, "queuectl.web.method_not_allowed", "only GET is allowed on " + req.path);
+        r.headers.emplace_back("Allow", "GET");
+        return r;
+      }
+      http_response r;
+      r.content_type = std::string(a->content_type);
+      r.body = std::string(a->body);
+      return r;
+    }
+  }
+  throw http_error{404, "queuectl.web.not_found", "no such endpoint: " + req.path};
+}
+
+}  // namespace queuectl::web

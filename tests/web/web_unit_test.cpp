@@ -1,0 +1,268 @@
+// The web component without a socket: the route table against /openapi.json (every route
+// documented, nothing documented that does not exist), routing (404/405, path
+// parameters), query strings, cursors, paging stability under inserts and deletes, the
+// per-minute buckets, and the security checks of web_app.
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "assets.hpp"
+#include "host_queue.hpp"
+#include "job_query.hpp"
+#include "router.hpp"
+#include "web_app.hpp"
+
+using namespace queuectl;
+using namespace queuectl::web;
+
+namespace {
+
+/// A queue in a fresh temporary SQLite file.
+struct temp_queue {
+  std::filesystem::path dir;
+  std::unique_ptr<app::host_queue> q;
+  temp_queue() {
+    dir = std::filesystem::temp_directory_path() /
+          ("queuectl-web-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::create_directories(dir);
+    q = app::open_host_queue((dir / "queue.db").string());
+  }
+  ~temp_queue() {
+    q.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  void add(const std::string& id, const std::string& command = "true", const std::string& executor = "shell") {
+    job_spec s;
+    s.id = id;
+    s.command = command;
+    s.executor = executor;
+    q->enqueue(std::move(s));
+  }
+};
+
+http_request request(std::string method, std::string target, std::string body = {}) {
+  http_request r;
+  r.method = std::move(method);
+  r.target = target;
+  const auto qm = target.find('?');
+  r.path = target.substr(0, qm);
+  if (qm != std::string::npos) r.query = target.substr(qm + 1);
+  r.body = std::move(body);
+  r.headers.emplace_back("host", "127.0.0.1:8080");
+  if (!r.body.empty()) r.headers.emplace_back("content-type", "application/json");
+  return r;
+}
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  BOOST_REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
+  return d;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(web)
+
+BOOST_AUTO_TEST_CASE(every_route_is_in_the_openapi_document_and_back) {
+  temp_queue tq;
+  web_app app(*tq.q, "");
+  const auto routes = app.routes();
+  BOOST_REQUIRE_GT(routes.size(), 15u);
+
+  const asset* doc_asset = nullptr;
+  for (const auto& a : embedded_assets())
+    if (a.path == "/openapi.json") doc_asset = &a;
+  BOOST_REQUIRE(doc_asset);
+  const auto doc = parse(std::string(doc_asset->body));
+  BOOST_TEST(std::string(doc["openapi"].GetString()).rfind("3.", 0) == 0);
+  const auto& paths = doc["paths"];
+
+  std::set<std::pair<std::string, std::string>> served, documented;
+  for (const auto& r : routes) {
+    served.insert({r.method, r.pattern});
+    BOOST_TEST_CONTEXT(r.method << " " << r.pattern) {
+      BOOST_TEST(paths.HasMember(r.pattern.c_str()));
+      if (paths.HasMember(r.pattern.c_str())) BOOST_TEST(paths[r.pattern.c_str()].HasMember(lower(r.method).c_str()));
+    }
+  }
+  for (auto p = paths.MemberBegin(); p != paths.MemberEnd(); ++p)
+    for (auto m = p->value.MemberBegin(); m != p->value.MemberEnd(); ++m) {
+      std::string method = m->name.GetString();
+      if (method == "parameters") continue;
+      for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert({method, p->name.GetString()});
+    }
+  for (const auto& d : documented)
+    BOOST_TEST_CONTEXT(d.first << " " << d.second) { BOOST_TEST(served.count(d) == 1u, "documented but not served"); }
+
+  // The document served at /openapi.json is that one.
+  const http_response r = app.handle(request("GET", "/openapi.json"));
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.body == std::string(doc_asset->body));
+}
+
+BOOST_AUTO_TEST_CASE(router_404_405_and_path_parameters) {
+  router r;
+  r.add("GET", "/api/jobs/{id}", [](const http_request&, const route_params& p) {
+    http_response res;
+    res.body = p.at("id");
+    return res;
+  });
+  r.add("DELETE", "/api/jobs/{id}", [](const http_request&, const route_params&) { return http_response{}; });
+  BOOST_TEST(!r.dispatch(request("GET", "/api/nope")).has_value());
+  BOOST_TEST(!r.dispatch(request("GET", "/api/jobs/")).has_value());  // empty segment never matches
+  BOOST_TEST(r.dispatch(request("GET", "/api/jobs/a%3Ab"))->body == "a:b");
+  const auto res = r.dispatch(request("POST", "/api/jobs/x"));
+  BOOST_REQUIRE(res.has_value());
+  BOOST_TEST(res->status == 405);
+  BOOST_TEST(res->headers.at(0).first == "Allow");
+  BOOST_TEST(res->headers.at(0).second == "GET, DELETE");
+}
+
+BOOST_AUTO_TEST_CASE(query_strings) {
+  const auto q = parse_query("state=dead&q=a+b%2Fc&empty=&flag");
+  BOOST_TEST(q.at("state") == "dead");
+  BOOST_TEST(q.at("q") == "a b/c");
+  BOOST_TEST(q.at("empty") == "");
+  BOOST_TEST(q.at("flag") == "");
+  BOOST_CHECK_THROW(parse_query("a=%zz"), http_error);
+  BOOST_CHECK_THROW(parse_query("a=%4"), http_error);
+  BOOST_CHECK_THROW(parse_query("a=1&a=2"), http_error);
+  BOOST_TEST(*percent_decode("a+b", false) == "a+b");
+}
+
+BOOST_AUTO_TEST_CASE(cursors_round_trip_and_reject_garbage) {
+  const page_cursor c{123456789012LL, 42, false};
+  const auto back = decode_cursor(encode_cursor(c));
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->seq == c.seq);
+  BOOST_TEST(back->offset_hint == c.offset_hint);
+  BOOST_TEST(back->newest_first == false);
+  for (const std::string& bad : std::vector<std::string>{"", "!!", "djE6", "bm9wZQ", std::string(200, 'A')})
+    BOOST_TEST(!decode_cursor(bad).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(paging_sees_every_job_once_while_jobs_come_and_go) {
+  temp_queue tq;
+  for (int i = 0; i < 60; ++i) tq.add("j" + std::to_string(i), i % 3 ? "echo fine" : "echo special");
+  std::vector<std::string> seen;
+  job_query q;
+  q.limit = 7;
+  int pages = 0;
+  for (;;) {
+    const job_page page = query_jobs(*tq.q, q);
+    for (const auto& j : page.jobs) seen.push_back(j.id);
+    ++pages;
+    if (pages == 2) {
+      tq.add("late1");                  // newer than the cursor: not on later pages
+      tq.q->remove("j3");               // older than the cursor: offsets shift
+      tq.q->remove(seen.front());       // already seen
+    }
+    if (!page.next_cursor) break;
+    q.after = decode_cursor(*page.next_cursor);
+    BOOST_REQUIRE(q.after.has_value());
+  }
+  const std::set<std::string> unique(seen.begin(), seen.end());
+  BOOST_TEST(unique.size() == seen.size(), "a job appeared twice");
+  BOOST_TEST(seen.size() == 59u);  // 60 - j3; late1 came in ahead of the cursor
+  BOOST_TEST(!unique.count("j3"));
+  BOOST_TEST(seen.front() == "j59");  // newest first
+
+  // Filters done here (text, executor) page the same way.
+  job_query f;
+  f.text = "SPECIAL";
+  f.limit = 4;
+  std::size_t n = 0;
+  for (;;) {
+    const job_page page = query_jobs(*tq.q, f);
+    for (const auto& j : page.jobs) BOOST_TEST(j.command == "echo special");
+    n += page.jobs.size();
+    if (!page.next_cursor) break;
+    f.after = decode_cursor(*page.next_cursor);
+  }
+  BOOST_TEST(n == 19u);  // i % 3 == 0 over 0..59 is 20, minus j3
+  job_query e;
+  e.executor = "http";
+  BOOST_TEST(query_jobs(*tq.q, e).jobs.empty());
+}
+
+BOOST_AUTO_TEST_CASE(throughput_buckets_count_finished_attempts) {
+  temp_queue tq;
+  tq.add("ok1");
+  tq.add("ok2");
+  job_spec bad;
+  bad.id = "bad";
+  bad.command = "false";
+  bad.max_retries = 1;
+  tq.q->enqueue(bad);
+  for (int i = 0; i < 3; ++i) {
+    auto claimed = tq.q->claim(1, "w");
+    BOOST_REQUIRE_EQUAL(claimed.size(), 1u);
+    tq.q->report(claimed.front(), "w", claimed.front().id == "bad" ? attempt_result::failure("no") : attempt_result::ok());
+  }
+  throughput_history h;
+  const auto b = h.buckets(*tq.q, now(), 60);
+  BOOST_REQUIRE_EQUAL(b.size(), 60u);
+  std::size_t ok = 0, failed = 0;
+  for (const auto& x : b) ok += x.succeeded, failed += x.failed;
+  BOOST_TEST(ok == 2u);
+  BOOST_TEST(failed == 1u);
+  BOOST_TEST(b.back().succeeded + b[b.size() - 2].succeeded == 2u);  // this minute (or the one just closed)
+  // A second call is served mostly from the cache and agrees.
+  const auto again = h.buckets(*tq.q, now(), 60);
+  std::size_t ok2 = 0;
+  for (const auto& x : again) ok2 += x.succeeded;
+  BOOST_TEST(ok2 == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(token_cross_site_and_headers) {
+  temp_queue tq;
+  web_app app(*tq.q, "s3cret");
+  BOOST_TEST(app.handle(request("GET", "/api/status")).status == 401);
+  auto authed = request("GET", "/api/status");
+  authed.headers.emplace_back("authorization", "Bearer s3cret");
+  const http_response ok = app.handle(authed);
+  BOOST_TEST(ok.status == 200);
+  auto has = [](const http_response& r, const std::string& k, const std::string& v) {
+    return std::any_of(r.headers.begin(), r.headers.end(), [&](const auto& h) { return h.first == k && h.second.find(v) != std::string::npos; });
+  };
+  BOOST_TEST(has(ok, "Content-Security-Policy", "default-src 'self'"));
+  BOOST_TEST(has(ok, "X-Content-Type-Options", "nosniff"));
+  BOOST_TEST(has(ok, "Referrer-Policy", "no-referrer"));
+  auto wrong = request("GET", "/api/status");
+  wrong.headers.emplace_back("authorization", "Bearer s3cres");
+  BOOST_TEST(app.handle(wrong).status == 401);
+  // Static files load without the token (the page then asks for it).
+  BOOST_TEST(app.handle(request("GET", "/")).status == 200);
+  BOOST_TEST(app.handle(request("GET", "/app.js")).status == 200);
+
+  auto forged = request("POST", "/api/dlq/retry-all");
+  forged.headers.emplace_back("authorization", "Bearer s3cret");
+  forged.headers.emplace_back("origin", "http://evil.example");
+  BOOST_TEST(app.handle(forged).status == 403);
+  auto same = request("POST", "/api/dlq/retry-all");
+  same.headers.emplace_back("authorization", "Bearer s3cret");
+  same.headers.emplace_back("origin", "http://127.0.0.1:8080");
+  BOOST_TEST(app.handle(same).status == 200);
+  auto fetch_site = request("POST", "/api/dlq/retry-all");
+  fetch_site.headers.emplace_back("authorization", "Bearer s3cret");
+  fetch_site.headers.emplace_back("sec-fetch-site", "cross-site");
+  BOOST_TEST(app.handle(fetch_site).status == 403);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
