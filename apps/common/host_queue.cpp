@@ -1,16 +1,13 @@
 #include "host_queue.hpp"
 
-#include <atomic>
-#include <thread>
+#include <filesystem>
+#include <mutex>
 
 #include "db_location.hpp"
+#include "postgresql_backend.hpp"
 #include "queuectl/plugin/loader.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
 #include "wal_watcher.hpp"
-#ifdef QUEUECTL_WITH_POSTGRESQL
-#include "queuectl/storage/postgresql_listener.hpp"
-#include "queuectl/storage/postgresql_storage.hpp"
-#endif
 
 namespace queuectl::app {
 
@@ -25,56 +22,43 @@ class sqlite_watch final : public job_watch {
   wal_watcher watcher_;
 };
 
-#ifdef QUEUECTL_WITH_POSTGRESQL
-/// LISTENs on the storage's channel in its own thread; the listener reconnects by itself
-/// after an outage (and then reports a wake-up, since notifications may have been missed).
-class postgresql_watch final : public job_watch {
- public:
-  postgresql_watch(const postgresql_storage& s, std::function<void()> on_change)
-      : listener_(s.connection_string(), s.notify_channel()), on_change_(std::move(on_change)) {
-    thread_ = std::thread([this] {
-      while (!stop_.load())
-        if (listener_.wait_for(std::chrono::milliseconds(250))) on_change_();
-    });
-  }
-  ~postgresql_watch() override {
-    stop_.store(true);
-    thread_.join();
-  }
-  std::string how() const override { return "LISTEN/NOTIFY"; }
-
- private:
-  postgresql_listener listener_;
-  std::function<void()> on_change_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-#endif
-
 }  // namespace
+
+postgresql_backend& load_postgresql_backend() {
+  // Loaded once and never unloaded: the storages and watches it made run its code.
+  static boost::dll::shared_library* module = nullptr;
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  if (!module) {
+    std::filesystem::path path;
+    try {
+      path = plugin_loader().locate("storage_postgresql");
+    } catch (const error& e) {
+      throw error(error_kind::invalid_input, "queuectl.db.unsupported",
+                  "PostgreSQL support is not installed: " + e.message());
+    }
+    auto lib = std::make_unique<boost::dll::shared_library>();
+    boost::dll::fs::error_code ec;
+    lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec || !lib->has(postgresql_backend_symbol))
+      throw error(error_kind::invalid_input, "queuectl.db.unsupported",
+                  "cannot load PostgreSQL support from " + path.string() + ": " + (ec ? ec.message() : "not a backend"));
+    module = lib.release();
+  }
+  return *module->get_alias<postgresql_backend_fn>(postgresql_backend_symbol)();
+}
 
 std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor, std::size_t connections,
                                             std::function<void(const std::string&)> on_outage) {
-  if (is_postgresql_url(db)) {
-#ifdef QUEUECTL_WITH_POSTGRESQL
-    postgresql_options o;
-    o.pool_size = std::max<std::size_t>(connections, 1);
-    o.on_retry = std::move(on_outage);
+  if (is_postgresql_url(db))
     return std::make_unique<host_queue>(std::move(executor), exponential_backoff{},
-                                        std::make_unique<postgresql_storage>(db, std::move(o)));
-#else
-    throw error(error_kind::invalid_input, "queuectl.db.unsupported",
-                "this build has no PostgreSQL support (SOCI's PostgreSQL backend was not found): " + db);
-#endif
-  }
+                                        load_postgresql_backend().open(db, connections, std::move(on_outage)));
   return std::make_unique<host_queue>(std::move(executor), exponential_backoff{}, std::make_unique<sqlite_storage>(db));
 }
 
 std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change) {
-#ifdef QUEUECTL_WITH_POSTGRESQL
-  if (auto* pg = q.storage().target<postgresql_storage>()) return std::make_unique<postgresql_watch>(*pg, std::move(on_change));
-#endif
-  (void)q;
+  if (is_postgresql_url(db))
+    if (auto w = load_postgresql_backend().watch(q.storage(), on_change)) return w;
   return std::make_unique<sqlite_watch>(db, std::move(on_change));
 }
 

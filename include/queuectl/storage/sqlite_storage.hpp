@@ -636,6 +636,12 @@ class sqlite_storage {
   }
 
   void migrate() {
+    // Fast path for every open after the first: the file header's user_version mirrors
+    // the schema version, and reading it needs neither a write lock nor a schema parse
+    // (a CLI call opens the database once per process).
+    int header_version = 0;
+    sql_ << "PRAGMA user_version", soci::into(header_version);
+    if (header_version == schema_version) return;
     write_txn tx(*this);
     sql_ << "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)";
     int version = 0;
@@ -671,6 +677,7 @@ class sqlite_storage {
               "slots INTEGER NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)";
       sql_ << "INSERT INTO schema_version(version) VALUES(1)";
     }
+    sql_ << "PRAGMA user_version = " + std::to_string(schema_version);
     tx.commit();
   }
 

@@ -1,0 +1,66 @@
+// libqueuectl_storage_postgresql.so: postgresql_storage and LISTEN/NOTIFY wake-ups for
+// the apps, loaded on demand (see postgresql_backend.hpp).
+#include <boost/dll/alias.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "postgresql_backend.hpp"
+#include "queuectl/storage/postgresql_listener.hpp"
+#include "queuectl/storage/postgresql_storage.hpp"
+
+namespace queuectl::app {
+
+namespace {
+
+/// LISTENs on the storage's channel in its own thread; the listener reconnects by itself
+/// after an outage (and then reports a wake-up, since notifications may have been missed).
+class postgresql_watch final : public job_watch {
+ public:
+  postgresql_watch(const postgresql_storage& s, std::function<void()> on_change)
+      : listener_(s.connection_string(), s.notify_channel()), on_change_(std::move(on_change)) {
+    thread_ = std::thread([this] {
+      while (!stop_.load())
+        if (listener_.wait_for(std::chrono::milliseconds(250))) on_change_();
+    });
+  }
+  ~postgresql_watch() override {
+    stop_.store(true);
+    thread_.join();
+  }
+  std::string how() const override { return "LISTEN/NOTIFY"; }
+
+ private:
+  postgresql_listener listener_;
+  std::function<void()> on_change_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class backend final : public postgresql_backend {
+ public:
+  any_storage open(const std::string& url, std::size_t connections,
+                   std::function<void(const std::string&)> on_retry) override {
+    postgresql_options o;
+    o.pool_size = std::max<std::size_t>(connections, 1);
+    o.on_retry = std::move(on_retry);
+    return any_storage(std::make_unique<postgresql_storage>(url, std::move(o)));
+  }
+  std::unique_ptr<job_watch> watch(any_storage& storage, std::function<void()> on_change) override {
+    auto* pg = storage.target<postgresql_storage>();
+    if (!pg) return nullptr;
+    return std::make_unique<postgresql_watch>(*pg, std::move(on_change));
+  }
+};
+
+postgresql_backend* the_backend() {
+  static backend b;
+  return &b;
+}
+
+}  // namespace
+
+}  // namespace queuectl::app
+
+BOOST_DLL_ALIAS(queuectl::app::the_backend, queuectl_postgresql_backend)
