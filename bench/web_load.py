@@ -7,7 +7,7 @@ Without --url it sets everything up in a temporary QUEUECTL_HOME: enqueues --job
 starts `queuectl-host --plugin shell --workers W --http 127.0.0.1:0` and loads that
 server (so the workers and the web server share the process, as in production).
 
-  bench/web_load.py                     # Q/H from the environment or the build-web tree
+  bench/web_load.py [--build build]     # Q/H from the environment or the build tree
   bench/web_load.py --url http://127.0.0.1:8080/ [--token T]
   bench/web_load.py --check             # exit 1 if any request failed (the ctest web_load)
 
@@ -88,10 +88,13 @@ def counts(host, port, token):
     return data["counts"]
 
 
+BUILD_DIR = os.path.join(HERE, "..", "build")
+
+
 def find_binary(env_name, rel):
     if os.environ.get(env_name):
         return os.environ[env_name]
-    path = os.path.join(HERE, "..", "build-web", rel)
+    path = os.path.join(BUILD_DIR, rel)
     return path if os.path.exists(path) else None
 
 
@@ -105,7 +108,9 @@ def main():
     ap.add_argument("--url", help="load an already running server instead")
     ap.add_argument("--token", default=os.environ.get("QUEUECTL_TOKEN", ""))
     ap.add_argument("--check", action="store_true", help="exit 1 if any request failed")
+    ap.add_argument("--build", default=BUILD_DIR, help="build tree holding queuectl and queuectl-host (default: build)")
     args = ap.parse_args()
+    globals()["BUILD_DIR"] = args.build
 
     tmp = host_proc = None
     try:
@@ -114,7 +119,7 @@ def main():
         else:
             q, h = find_binary("Q", "apps/queuectl/queuectl"), find_binary("H", "apps/queuectl-host/queuectl-host")
             if not q or not h:
-                sys.exit("web_load: set Q and H (queuectl, queuectl-host) or build them in build-web")
+                sys.exit("web_load: set Q and H (queuectl, queuectl-host) or point --build at a build tree")
             tmp = tempfile.mkdtemp(prefix="queuectl-web-load-")
             env = dict(os.environ, QUEUECTL_HOME=os.path.join(tmp, "home"), QUEUECTL_DB=os.path.join(tmp, "home", "queue.db"))
             env.pop("QUEUECTL_TOKEN", None)
