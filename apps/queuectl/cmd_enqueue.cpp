@@ -5,14 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <memory>
-#include <optional>
 
 #include "cli.hpp"
 #include "output.hpp"
 #include "queuectl/job_codec.hpp"
-#include "queuectl/plugin/loader.hpp"
+#include "spec_validation.hpp"
 
 namespace queuectl::cli {
 
@@ -53,34 +50,6 @@ bool valid_queue_name(std::string_view q) {
   for (char c : q)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == ':')) return false;
   return true;
-}
-
-/// Asks each job's executor plugin whether it can ever run the job (an http job without
-/// a url, say), so such jobs are refused now rather than failing on a host later. The
-/// shell executor is checked by the codec; an executor whose plugin is not installed here
-/// (it may live only on the hosts) is accepted.
-void validate_with_plugins(const std::vector<job_spec>& specs) {
-  std::map<std::string, std::shared_ptr<executor_plugin>, std::less<>> plugins;
-  std::optional<plugin_loader> loader;
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    const job_spec& s = specs[i];
-    if (s.executor == "shell") continue;
-    auto it = plugins.find(s.executor);
-    if (it == plugins.end()) {
-      if (!loader) loader.emplace();
-      std::shared_ptr<executor_plugin> p;
-      try {
-        p = loader->load_executor(s.executor);
-      } catch (const error& e) {
-        if (e.id() != "queuectl.plugin.not_found") throw;
-      }
-      it = plugins.emplace(s.executor, std::move(p)).first;
-    }
-    if (!it->second) continue;
-    if (std::string why = it->second->validate(s); !why.empty())
-      throw error(error_kind::invalid_input, "queuectl.spec.rejected_by_executor",
-                  (specs.size() > 1 ? "job " + std::to_string(i + 1) + ": " : std::string()) + why);
-  }
 }
 
 }  // namespace
@@ -149,7 +118,7 @@ int cmd_enqueue(const globals& g, const args_t& args) {
     if (max_retries) s.max_retries = *max_retries;
   }
 
-  validate_with_plugins(specs);
+  app::spec_validator().validate(specs);
   auto q = open_queue(p);
   std::string out;
   for (const auto& id : q->enqueue(std::move(specs))) {

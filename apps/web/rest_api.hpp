@@ -38,7 +38,7 @@ class rest_api {
   http_response config_set(const std::string& key, const http_request& req);
 
   app::host_queue& q_;
-  spec_validator validator_;
+  app::spec_validator validator_;
   throughput_history history_;
 };
 

@@ -68,14 +68,5 @@ using executor_factory_fn = executor_plugin*(std::string& error);
 
 /// Exports `PluginClass` (default-constructible, derived from queuectl::executor_plugin)
 /// with the ABI version and toolchain tag. Use once per plugin library, at namespace scope.
-#define QUEUECTL_EXECUTOR_PLUGIN(PluginClass)                                                          \
-  namespace queuectl_plugin_exports {                                                                  \
-  inline ::queuectl::executor_plugin* create_executor(std::string& error) noexcept {                   \
-    return ::queuectl::detail::guarded_create<PluginClass, ::queuectl::executor_plugin>(error);                                     \
-  }                                                                                                    \
-  inline int abi_version() { return ::queuectl::detail::exported_abi_version(); }                     \
-  inline const char* toolchain() { return ::queuectl::detail::exported_toolchain(); }                 \
-  }                                                                                                    \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::abi_version, queuectl_plugin_abi_version)                   \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::toolchain, queuectl_plugin_toolchain)                       \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::create_executor, queuectl_executor_factory)
+#define QUEUECTL_EXECUTOR_PLUGIN(PluginClass) \
+  QUEUECTL_DETAIL_EXPORT_PLUGIN(PluginClass, ::queuectl::executor_plugin, queuectl_executor_factory)

@@ -112,14 +112,5 @@ using exporter_factory_fn = exporter_plugin*(std::string& error);
 
 /// Exports `PluginClass` (default-constructible, derived from queuectl::exporter_plugin)
 /// with the ABI version and toolchain tag. Use once per plugin library, at namespace scope.
-#define QUEUECTL_EXPORTER_PLUGIN(PluginClass)                                                          \
-  namespace queuectl_plugin_exports {                                                                  \
-  inline ::queuectl::exporter_plugin* create_exporter(std::string& error) noexcept {                   \
-    return ::queuectl::detail::guarded_create<PluginClass, ::queuectl::exporter_plugin>(error);        \
-  }                                                                                                    \
-  inline int abi_version() { return ::queuectl::detail::exported_abi_version(); }                     \
-  inline const char* toolchain() { return ::queuectl::detail::exported_toolchain(); }                 \
-  }                                                                                                    \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::abi_version, queuectl_plugin_abi_version)                   \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::toolchain, queuectl_plugin_toolchain)                       \
-  BOOST_DLL_ALIAS(queuectl_plugin_exports::create_exporter, queuectl_exporter_factory)
+#define QUEUECTL_EXPORTER_PLUGIN(PluginClass) \
+  QUEUECTL_DETAIL_EXPORT_PLUGIN(PluginClass, ::queuectl::exporter_plugin, queuectl_exporter_factory)

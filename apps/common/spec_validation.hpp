@@ -1,4 +1,5 @@
-// The executor plugins' check of job specs, as `queuectl enqueue` runs it, for the API.
+// The executor plugins' check of job specs at enqueue time: `queuectl enqueue` and the
+// REST API run the same rules.
 #pragma once
 
 #include <map>
@@ -11,13 +12,13 @@
 #include "queuectl/job.hpp"
 #include "queuectl/plugin/loader.hpp"
 
-namespace queuectl::web {
+namespace queuectl::app {
 
 /// Asks each job's executor plugin whether it can ever run the job (an http job without
-/// a url, say), so the API refuses it now rather than a host failing it later. Same rules
-/// as the CLI's validate_with_plugins (apps/queuectl/cmd_enqueue.cpp): shell is checked by
-/// the codec; an executor whose plugin is not installed here (it may live only on the
-/// hosts) is accepted. Plugins are loaded once and kept, since the server is long-lived.
+/// a url, say), so such a job is refused now rather than failing on a host later. The
+/// shell executor is checked by the codec; an executor whose plugin is not installed here
+/// (it may live only on the hosts) is accepted. Plugins are loaded once and kept (a
+/// server is long-lived).
 class spec_validator {
  public:
   /// Throws queuectl::error (invalid_input, queuectl.spec.rejected_by_executor).
@@ -29,4 +30,4 @@ class spec_validator {
   std::map<std::string, std::shared_ptr<executor_plugin>, std::less<>> plugins_;  ///< null: not installed
 };
 
-}  // namespace queuectl::web
+}  // namespace queuectl::app

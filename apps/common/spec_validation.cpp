@@ -1,10 +1,8 @@
-// DUPLICATE of validate_with_plugins in apps/queuectl/cmd_enqueue.cpp (that one is in an
-// anonymous namespace of the CLI): fold both into apps/common when convenient.
 #include "spec_validation.hpp"
 
 #include "queuectl/error.hpp"
 
-namespace queuectl::web {
+namespace queuectl::app {
 
 void spec_validator::validate(const std::vector<job_spec>& specs) {
   std::lock_guard lock(mu_);
@@ -29,4 +27,4 @@ void spec_validator::validate(const std::vector<job_spec>& specs) {
   }
 }
 
-}  // namespace queuectl::web
+}  // namespace queuectl::app
