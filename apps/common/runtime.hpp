@@ -16,7 +16,7 @@ struct runtime_options {
   std::vector<std::string> queues;       ///< empty: all queues
   bool daemon = false;                   ///< detach (double fork before any thread starts)
   std::optional<std::string> log_file;   ///< with --daemon: where output goes
-  std::optional<std::string> http_bind;  ///< serve REST API + dashboard (later issue)
+  std::optional<std::string> http_bind;  ///< --http: serve the REST API and dashboard here
   /// Options handed to plugins at start, e.g. `metrics-bind`, `token`.
   std::map<std::string, std::string> plugin_settings;
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
