@@ -2,6 +2,7 @@
 /// @brief Value types exchanged with storage policies (requests, filters, results).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -91,5 +92,22 @@ struct attempt_stats {
   std::optional<time_point> first_started;
   std::optional<time_point> last_finished;
 };
+
+/// Fills the duration fields of `s` (mean and nearest-rank p50/p95/p99) from the attempts'
+/// durations in milliseconds, in any order. Every storage summarizes the same way.
+inline void summarize_durations(attempt_stats& s, std::vector<double> durations) {
+  if (durations.empty()) return;
+  std::sort(durations.begin(), durations.end());
+  double total = 0;
+  for (double d : durations) total += d;
+  const auto pct = [&](double p) {
+    const auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
+    return durations[std::min(idx, durations.size() - 1)];
+  };
+  s.mean_ms = total / static_cast<double>(durations.size());
+  s.p50_ms = pct(0.50);
+  s.p95_ms = pct(0.95);
+  s.p99_ms = pct(0.99);
+}
 
 }  // namespace queuectl

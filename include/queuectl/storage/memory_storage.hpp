@@ -277,7 +277,6 @@ class memory_storage {
     std::lock_guard lock(mu_);
     attempt_stats s;
     std::vector<double> durations;
-    double total = 0;
     for (const auto& [_, recs] : attempts_) {
       for (const auto& r : recs) {
         if (!r.finished_at) continue;
@@ -290,22 +289,11 @@ class memory_storage {
         else ++s.failed;
         const double d = static_cast<double>((*r.finished_at - r.started_at).count());
         durations.push_back(d);
-        total += d;
         if (!s.first_started || r.started_at < *s.first_started) s.first_started = r.started_at;
         if (!s.last_finished || *r.finished_at > *s.last_finished) s.last_finished = r.finished_at;
       }
     }
-    if (!durations.empty()) {
-      std::sort(durations.begin(), durations.end());
-      auto pct = [&](double p) {
-        const auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
-        return durations[std::min(idx, durations.size() - 1)];
-      };
-      s.mean_ms = total / static_cast<double>(durations.size());
-      s.p50_ms = pct(0.50);
-      s.p95_ms = pct(0.95);
-      s.p99_ms = pct(0.99);
-    }
+    summarize_durations(s, std::move(durations));
     return s;
   }
 

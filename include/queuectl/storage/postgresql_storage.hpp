@@ -499,17 +499,10 @@ class postgresql_storage {
     return run([&](leased& l) {
       std::vector<worker_info> out;
       select_rows(
-          l.sql, "SELECT id, hostname, pid, slots, started_at, heartbeat_at FROM workers ORDER BY started_at",
+          l.sql, std::string("SELECT ") + detail::worker_columns + " FROM workers ORDER BY started_at",
           [](soci::statement&) {},
           [&](const soci::row& r) {
-            worker_info w;
-            w.id = detail::row_text(r, 0);
-            w.hostname = detail::row_text(r, 1);
-            w.pid = detail::row_int(r, 2);
-            w.slots = static_cast<int>(detail::row_int(r, 3));
-            w.started_at = local(detail::row_int(r, 4));
-            w.heartbeat_at = local(detail::row_int(r, 5));
-            out.push_back(std::move(w));
+            out.push_back(detail::worker_from_row(r, [this](long long ms) { return local(ms); }));
           });
       return out;
     });
@@ -528,7 +521,7 @@ class postgresql_storage {
         st.exchange(soci::use(from, "f"));
       };
       std::vector<double> durations;
-      select_rows(l.sql, std::string("SELECT finished_at - started_at") + where + " ORDER BY 1", bind,
+      select_rows(l.sql, std::string("SELECT finished_at - started_at") + where, bind,
                   [&](const soci::row& r) { durations.push_back(static_cast<double>(detail::row_int(r, 0))); });
       if (durations.empty()) return s;
       select_rows(
@@ -543,16 +536,7 @@ class postgresql_storage {
             s.first_started = local(detail::row_int(r, 2));
             s.last_finished = local(detail::row_int(r, 3));
           });
-      double total = 0;
-      for (double d : durations) total += d;
-      auto pct = [&](double p) {
-        return durations[std::min(durations.size() - 1,
-                                  static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5))];
-      };
-      s.mean_ms = total / static_cast<double>(durations.size());
-      s.p50_ms = pct(0.5);
-      s.p95_ms = pct(0.95);
-      s.p99_ms = pct(0.99);
+      summarize_durations(s, std::move(durations));
       return s;
     });
   }

@@ -411,17 +411,8 @@ class sqlite_storage {
     return locked([&] {
       std::vector<worker_info> out;
       soci::rowset<soci::row> rows =
-          (sql_.prepare << "SELECT id, hostname, pid, slots, started_at, heartbeat_at FROM workers ORDER BY started_at");
-      for (const auto& r : rows) {
-        worker_info w;
-        w.id = detail::row_text(r, 0);
-        w.hostname = detail::row_text(r, 1);
-        w.pid = detail::row_int(r, 2);
-        w.slots = static_cast<int>(detail::row_int(r, 3));
-        w.started_at = from_ms(detail::row_int(r, 4));
-        w.heartbeat_at = from_ms(detail::row_int(r, 5));
-        out.push_back(std::move(w));
-      }
+          (sql_.prepare << "SELECT " << detail::worker_columns << " FROM workers ORDER BY started_at");
+      for (const auto& r : rows) out.push_back(detail::worker_from_row(r, from_ms));
       return out;
     });
   }
@@ -435,28 +426,16 @@ class sqlite_storage {
           (sql_.prepare << "SELECT outcome, started_at, finished_at FROM attempts WHERE finished_at IS NOT NULL "
                            "AND finished_at >= :f AND outcome IN ('succeeded', 'failed', 'timed_out') ORDER BY finished_at",
            soci::use(from));
-      double total = 0;
       for (const auto& r : rows) {
         const long long st = detail::row_int(r, 1), fin = detail::row_int(r, 2);
         ++s.finished;
         if (detail::row_text(r, 0) == "succeeded") ++s.succeeded;
         else ++s.failed;
         durations.push_back(static_cast<double>(fin - st));
-        total += static_cast<double>(fin - st);
         if (!s.first_started || from_ms(st) < *s.first_started) s.first_started = from_ms(st);
         s.last_finished = from_ms(fin);
       }
-      if (!durations.empty()) {
-        std::sort(durations.begin(), durations.end());
-        auto pct = [&](double p) {
-          return durations[std::min(durations.size() - 1,
-                                    static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5))];
-        };
-        s.mean_ms = total / static_cast<double>(durations.size());
-        s.p50_ms = pct(0.5);
-        s.p95_ms = pct(0.95);
-        s.p99_ms = pct(0.99);
-      }
+      summarize_durations(s, std::move(durations));
       return s;
     });
   }

@@ -13,6 +13,7 @@
 
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
+#include "queuectl/storage_types.hpp"
 #include "queuectl/time.hpp"
 
 namespace queuectl::detail {
@@ -99,6 +100,23 @@ inline job job_from_row(const soci::row& r) {
   if (auto l = row_opt_int(r, 19)) j.lease_expires_at = from_ms(*l);
   j.seq = row_int(r, 20);
   return j;
+}
+
+/// Columns of the workers table in the order worker_from_row reads them.
+inline constexpr const char* worker_columns = "id, hostname, pid, slots, started_at, heartbeat_at";
+
+/// A workers row; `to_time` turns the stored milliseconds into a time_point (storages
+/// that keep times on another clock's timeline translate here).
+template <class ToTime>
+worker_info worker_from_row(const soci::row& r, ToTime to_time) {
+  worker_info w;
+  w.id = row_text(r, 0);
+  w.hostname = row_text(r, 1);
+  w.pid = row_int(r, 2);
+  w.slots = static_cast<int>(row_int(r, 3));
+  w.started_at = to_time(row_int(r, 4));
+  w.heartbeat_at = to_time(row_int(r, 5));
+  return w;
 }
 
 /// Columns of the attempts table in the order attempt_from_row reads them.
