@@ -137,6 +137,7 @@ int run_runtime(const runtime_options& opts) {
     web::web_options wopts;
     wopts.bind = *opts.http_bind;
     if (auto t = opts.plugin_settings.find("token"); t != opts.plugin_settings.end()) wopts.token = t->second;
+    wopts.allowed_hosts = opts.allowed_hosts;
     try {
       web = web::start_web_service(q, wopts);
     } catch (const error& e) {
@@ -165,7 +166,13 @@ int run_runtime(const runtime_options& opts) {
     return 1;
   }
   exporter_set exporters(std::move(plugins.exporters));
-  if (std::string why = exporters.start(me, opts.plugin_settings); !why.empty()) {
+  auto exporter_settings = opts.plugin_settings;
+  // Listening plugins (prometheus) apply the same Host rule as --http (docs/security.md).
+  for (const auto& h : opts.allowed_hosts) {
+    auto& list = exporter_settings["allowed-hosts"];
+    list += (list.empty() ? "" : ",") + h;
+  }
+  if (std::string why = exporters.start(me, exporter_settings); !why.empty()) {
     std::fprintf(stderr, "queuectl: %s\n", why.c_str());
     q.storage().remove_worker(me.id);
     return 2;
