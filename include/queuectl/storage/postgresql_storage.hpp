@@ -785,6 +785,14 @@ class postgresql_storage {
     return what;
   }
 
+  /// "… ERROR:  permission denied for schema q LINE 1: …" -> "permission denied for schema q".
+  static std::string server_reason(std::string what) {
+    if (const auto p = what.find("ERROR:"); p != std::string::npos) what.erase(0, what.find_first_not_of(' ', p + 6));
+    if (const auto p = what.find(" LINE "); p != std::string::npos) what.erase(p);
+    while (!what.empty() && what.back() == ' ') what.pop_back();
+    return what;
+  }
+
   static error translate(const soci::soci_error& e) {
     if (auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
       const std::string state = pe->sqlstate();
@@ -1069,15 +1077,21 @@ class postgresql_storage {
   }
 
   /// The schema version recorded in the database; 0 when there is no schema yet. Only
-  /// reads, so a role without CREATE rights can run it.
-  static int recorded_version(soci::session& sql) {
-    std::string table;
-    soci::indicator table_ind = soci::i_null;
-    sql << "SELECT CAST(to_regclass('schema_version') AS TEXT)", soci::into(table, table_ind);
-    if (table_ind == soci::i_null) return 0;
+  /// reads, so a role without CREATE rights can run it. The catalog is asked by schema
+  /// name, not through the session's search_path: that is resolved once per transaction,
+  /// and a schema another host created meanwhile (hosts opening a new database at once)
+  /// would stay invisible until the next one.
+  int recorded_version(soci::session& sql) const {
+    const std::string schema = opts_.schema;
+    int tables = 0;
+    sql << "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_version' "
+           "AND schemaname = COALESCE(NULLIF(:s, ''), current_schema())",
+        soci::use(schema), soci::into(tables);
+    if (tables == 0) return 0;
     int version = 0;
     soci::indicator ind = soci::i_null;
-    sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
+    const std::string table = schema.empty() ? "schema_version" : "\"" + schema + "\".schema_version";
+    sql << "SELECT MAX(version) FROM " + table, soci::into(version, ind);
     return ind == soci::i_null ? 0 : version;
   }
 
@@ -1102,8 +1116,8 @@ class postgresql_storage {
       if (pe == nullptr || pe->sqlstate() != "42501") throw;  // insufficient_privilege only
       throw error(error_kind::storage, "queuectl.storage.migration_needed",
                   "the database schema is at version " + std::to_string(found) + " and this queuectl needs version " +
-                      std::to_string(schema_version) + ", but this role may not change it (" + message(e) +
-                      "): run `queuectl migrate` once as the schema's owner");
+                      std::to_string(schema_version) + ", but this role may not change it (" +
+                      server_reason(message(e)) + "): run `queuectl migrate` once as the schema's owner");
     }
   }
 
