@@ -17,7 +17,7 @@
 namespace queuectl {
 
 /// The version of the tables every storage of this queuectl writes (each storage records
-/// it in its database and upgrades older ones: docs/deploy.md, "Schema migrations").
+/// it in its database and upgrades older ones: docs/deploy.md, "Roles and migrations").
 inline constexpr int storage_schema_version = 2;
 
 /// @brief Ask storage for up to `max_jobs` due jobs, atomically leased to `owner`.
