@@ -153,6 +153,7 @@ int run_runtime(const runtime_options& opts) {
   me.slots = opts.workers;
   me.started_at = now();
   me.heartbeat_at = me.started_at;
+  me.executors = q.executor().names();  // the workers claim only jobs of these (status shows the rest)
   {
     std::mt19937_64 rng{std::random_device{}()};
     char suffix[9];
@@ -182,6 +183,7 @@ int run_runtime(const runtime_options& opts) {
   wo.threads = opts.workers;
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
+  wo.executors = me.executors;
   std::atomic<bool> aborting{false};
   worker_pool<host_queue>* pool_ptr = nullptr;
   wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
@@ -200,9 +202,12 @@ int run_runtime(const runtime_options& opts) {
       exporters.attempt_finished(j, r, started, finished, aborting.load());
     };
   }
+  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
+  // Every enqueue, retry and requeue is announced (docs/deploy.md, "Wake-ups"), and idle
+  // slots also wake when the next job is due: the poll is only a safety net.
+  if (watch->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
   worker_pool pool(q, wo);
   pool_ptr = &pool;
-  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
   pool.start();
   log_line("started " + std::to_string(opts.workers) + " worker(s) on " + display_db(opts.db) + " (wake-up: " +
            watch->how() + ")");
