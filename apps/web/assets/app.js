@@ -171,6 +171,15 @@
       b.querySelector('.n').textContent = st ? String(s.counts[st]) : String(s.total);
     }
     $('active-slots').textContent = String(s.workers.active);
+    // Jobs whose executor plugin no live host has loaded wait until one starts with it.
+    const missing = Object.entries(s.missing_executors || {});
+    const note = $('missing-executors');
+    note.hidden = !missing.length;
+    note.textContent = missing.length
+      ? 'Waiting for an executor no live host has loaded: ' +
+        missing.map(([name, n]) => `${name} (${n} job${n === 1 ? '' : 's'})`).join(', ') +
+        '. Start a host with --plugin ' + missing[0][0] + ' to run them.'
+      : '';
   }
 
   function markStateFilter() {

@@ -128,6 +128,12 @@ try {
   if (navigations.length) fail('the page navigated: ' + navigations.join(', '));
   ok('live update without a page reload');
 
+  // No host is running: the pending shell jobs wait for an executor no live host has.
+  await page.waitForSelector('#missing-executors:not([hidden])');
+  const missingText = await page.textContent('#missing-executors');
+  if (!/shell \(2 jobs\)/.test(missingText)) fail('missing-executor note: ' + missingText);
+  ok('the page says which executor the waiting jobs lack');
+
   // ---- markup in output stays text ---------------------------------------------------------------
   await page.click('#jobs-body button[data-action="open"][data-id="xss-job"]');
   await page.waitForSelector('#detail[open]');
