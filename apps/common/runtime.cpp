@@ -26,7 +26,7 @@ namespace {
 
 void log_line(const std::string& msg) {
   std::fprintf(stderr, "%s queuectl-host[%d]: %s\n", to_rfc3339(now()).c_str(), static_cast<int>(::getpid()),
-               msg.c_str());
+               printable_line(msg).c_str());  // escaped: ids and values come from users
   std::fflush(stderr);
 }
 

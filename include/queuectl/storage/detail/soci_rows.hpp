@@ -13,6 +13,7 @@
 
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
+#include "queuectl/json_parse.hpp"
 #include "queuectl/storage_types.hpp"
 #include "queuectl/time.hpp"
 
@@ -62,8 +63,7 @@ inline std::string env_to_json(const std::map<std::string, std::string>& env) {
 inline std::map<std::string, std::string> env_from_json(const std::string& text) {
   std::map<std::string, std::string> out;
   rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return out;
+  if (!parse_json(d, text).empty() || !d.IsObject()) return out;
   for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m)
     if (m->value.IsString())
       out.emplace(std::string(m->name.GetString(), m->name.GetStringLength()),
