@@ -222,7 +222,7 @@ int run_runtime(const runtime_options& opts) {
     log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
   }
   pool.request_stop();
-  const auto stop_timeout = std::chrono::milliseconds(static_cast<long long>(q.config().stop_timeout_seconds * 1000));
+  const auto stop_timeout = saturating_ms(q.config().stop_timeout_seconds);
   const auto deadline = std::chrono::steady_clock::now() + stop_timeout;
   bool stopped = false;
   while (!stopped) {

@@ -221,3 +221,19 @@ BOOST_AUTO_TEST_CASE(control_characters_and_bad_utf8_are_escaped) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_surrogates)
+
+// RapidJSON 1.1 decodes a lone low surrogate escape into invalid UTF-8, which then went into
+// the database and every JSON answer (found by tests/fuzz/fuzz_job_spec).
+BOOST_AUTO_TEST_CASE(a_lone_low_surrogate_escape_is_refused) {
+  rapidjson::Document d;
+  BOOST_TEST(is_encoding_reason(parse_json(d, R"(["\ude00"])")));
+  BOOST_TEST(is_encoding_reason(parse_json(d, R"(["a\u0041\uDFFF"])")));
+  BOOST_TEST(parse_json(d, R"(["\ud83d\ude00", "\\ude00", "\u20ac"])").empty());  // a pair; an escaped backslash
+  BOOST_TEST(is_encoding_reason(parse_json(d, R"(["\ud83d"])")));                // high alone: RapidJSON's own check
+  BOOST_CHECK_EXCEPTION(parse_job_spec(R"({"command":"caf\u00e9 \u20ac comm3d\ude00"})"), error,
+                        [](const error& e) { return e.id() == "queuectl.spec.encoding"; });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
