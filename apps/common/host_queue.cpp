@@ -52,7 +52,7 @@ std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_execut
                                             std::function<void(const std::string&)> on_outage) {
   if (is_postgresql_url(db))
     return std::make_unique<host_queue>(std::move(executor), exponential_backoff{},
-                                        load_postgresql_backend().open(db, connections, std::move(on_outage)));
+                                        load_postgresql_backend().open(with_connect_timeout(db), connections, std::move(on_outage)));
   return std::make_unique<host_queue>(std::move(executor), exponential_backoff{}, std::make_unique<sqlite_storage>(db));
 }
 

@@ -75,7 +75,10 @@ void print_help() {
 int fail(int code, const std::string& message) {
   std::string_view m = message;
   while (!m.empty() && (m.back() == '\n' || m.back() == '\r' || m.back() == ' ')) m.remove_suffix(1);
-  std::string line = "queuectl: " + queuectl::printable_line(m);
+  std::string flat(m);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';  // a library's multi-line message: one line
+  std::string line = "queuectl: " + queuectl::printable_line(flat);
   if (line.size() > 1000) {
     std::size_t cut = 997;
     while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 sequence

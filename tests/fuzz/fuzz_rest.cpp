@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "host_queue.hpp"
+#include "queuectl/job_codec.hpp"
 #include "queuectl/json_parse.hpp"
 #include "rest_api.hpp"
 #include "router.hpp"

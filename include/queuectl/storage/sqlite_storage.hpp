@@ -674,9 +674,18 @@ class sqlite_storage {
     // process holds on it, including those of other connections in the process, and
     // another process could then delete the WAL under them.
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);
-    else if (errno != EEXIST)
+    if (fd >= 0) {
+      ::close(fd);
+      return;
+    }
+    if (errno != EEXIST)
       throw error(error_kind::storage, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
+    // stat(), not open(): a device or FIFO would get SQLite's -journal/-wal files beside it
+    // (/dev/null-journal) or block the open; only a regular file is a database.
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw error(error_kind::invalid_input, "queuectl.storage.not_a_file",
+                  path_ + " is not a regular file (a directory, device, FIFO or socket)");
   }
 
   static std::string quoted(const std::string& s) {
