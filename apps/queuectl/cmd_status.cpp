@@ -11,7 +11,7 @@ int cmd_status(const globals& g, const args_t& args) {
                    "is alive while its heartbeat is within max(3 x lease-seconds, 10 s)).");
   p.json();
   if (!p.parse(args)) return exit_ok;
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   app::status_snapshot s;
   s.counts = q->counts();
   s.workers = q->storage().workers();
@@ -35,7 +35,7 @@ int cmd_metrics(const globals& g, const args_t& args) {
     if (!m.window || m.window->count() == 0)
       throw usage_error("--since: '" + *since + "' is not a duration like 30s, 5m, 1h, 7d");
   }
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   m.now = now();
   m.stats = q->stats(m.window ? std::optional<time_point>(m.now - *m.window) : std::nullopt);
   m.counts = q->counts();

@@ -148,7 +148,10 @@ decltype(auto) wrap_soci(const char* backend, F&& f) {
     if (what.empty()) what = e.what();
     for (char& c : what)
       if (c == '\n') c = ' ';
-    throw error(error_kind::storage, std::string("queuectl.storage.") + backend, what);
+    // A damaged file is not an outage to wait out: its own id, so a host can give up.
+    const bool corrupt = what.find("disk image is malformed") != std::string::npos ||
+                         what.find("file is not a database") != std::string::npos;
+    throw error(error_kind::storage, corrupt ? "queuectl.storage.corrupt" : std::string("queuectl.storage.") + backend, what);
   }
 }
 
