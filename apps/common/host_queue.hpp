@@ -37,6 +37,9 @@ class job_watch {
   virtual ~job_watch() = default;
   /// How wake-ups arrive ("inotify", "LISTEN/NOTIFY"), or "polling" if they cannot.
   virtual std::string how() const = 0;
+  /// True when the database itself announces every new or returned job (LISTEN/NOTIFY):
+  /// idle workers then poll only as a safety net (worker_pool_options::idle_poll).
+  virtual bool announces_jobs() const { return false; }
 };
 std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change);
 

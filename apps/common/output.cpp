@@ -165,6 +165,19 @@ int active_slots(const std::vector<worker_info>& workers, time_point now, double
   return n;
 }
 
+std::map<std::string, std::size_t> missing_executors(const std::map<std::string, std::size_t>& waiting,
+                                                     const std::vector<worker_info>& workers, time_point now,
+                                                     double lease_seconds) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& [executor, n] : waiting) {
+    bool covered = false;
+    for (const auto& w : workers)
+      covered = covered || (worker_is_fresh(w, now, lease_seconds) && covers_executor(w.executors, executor));
+    if (!covered && n > 0) out.emplace(executor, n);
+  }
+  return out;
+}
+
 // ---- text views ---------------------------------------------------------------------
 
 namespace {
@@ -307,6 +320,12 @@ std::string status_text(const status_snapshot& s) {
       o += "  " + r.substr(start, nl - start + 1);
       start = nl + 1;
     }
+  }
+  const auto missing = missing_executors(s.waiting_by_executor, s.workers, s.now, s.lease_seconds);
+  if (!missing.empty()) {
+    o += "waiting for an executor no live host has:\n";
+    for (const auto& [name, n] : missing)
+      o += "  " + printable(name) + ": " + std::to_string(n) + (n == 1 ? " job" : " jobs") + "\n";
   }
   return o;
 }

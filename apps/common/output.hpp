@@ -68,12 +68,20 @@ bool worker_is_fresh(const worker_info& w, time_point now, double lease_seconds)
 /// Sum of the slots of the fresh workers: the `active: N` of `status`.
 int active_slots(const std::vector<worker_info>& workers, time_point now, double lease_seconds);
 
+/// Of the jobs waiting to run per executor (`waiting`, from waiting_by_executor()), those
+/// whose executor no fresh worker process claims for: they stay pending until a host with
+/// that executor plugin runs (claims are executor-aware).
+std::map<std::string, std::size_t> missing_executors(const std::map<std::string, std::size_t>& waiting,
+                                                     const std::vector<worker_info>& workers, time_point now,
+                                                     double lease_seconds);
+
 // ---- what the read commands show ----------------------------------------------------
 
 /// Everything `status` prints.
 struct status_snapshot {
   state_counts counts{};
   std::vector<worker_info> workers;
+  std::map<std::string, std::size_t> waiting_by_executor;  ///< storage().waiting_by_executor()
   time_point now{};
   double lease_seconds = 30;
 };
@@ -175,6 +183,14 @@ void write_worker(Writer& w, const worker_info& wi, bool fresh) {
   write_time(w, wi.heartbeat_at);
   w.Key("alive");
   w.Bool(fresh);
+  w.Key("executors");  // null: claims for any executor
+  if (wi.executors) {
+    w.StartArray();
+    for (const auto& e : *wi.executors) write_string(w, e);
+    w.EndArray();
+  } else {
+    w.Null();
+  }
   w.EndObject();
 }
 
@@ -195,6 +211,13 @@ void write_status(Writer& w, const status_snapshot& s) {
   w.StartArray();
   for (const auto& wi : s.workers) write_worker(w, wi, worker_is_fresh(wi, s.now, s.lease_seconds));
   w.EndArray();
+  w.EndObject();
+  w.Key("missing_executors");  // executor -> jobs waiting that no live host can run
+  w.StartObject();
+  for (const auto& [name, n] : missing_executors(s.waiting_by_executor, s.workers, s.now, s.lease_seconds)) {
+    write_string(w, name);
+    w.Uint64(n);
+  }
   w.EndObject();
   w.EndObject();
 }

@@ -31,6 +31,7 @@ class postgresql_watch final : public job_watch {
     thread_.join();
   }
   std::string how() const override { return "LISTEN/NOTIFY"; }
+  bool announces_jobs() const override { return true; }
 
  private:
   postgresql_listener listener_;

@@ -151,6 +151,7 @@ int run_runtime(const runtime_options& opts) {
     web::web_options wopts;
     wopts.bind = *opts.http_bind;
     if (auto t = opts.plugin_settings.find("token"); t != opts.plugin_settings.end()) wopts.token = t->second;
+    wopts.allowed_hosts = opts.allowed_hosts;
     try {
       web = web::start_web_service(q, wopts);
     } catch (const error& e) {
@@ -166,6 +167,7 @@ int run_runtime(const runtime_options& opts) {
   me.slots = opts.workers;
   me.started_at = now();
   me.heartbeat_at = me.started_at;
+  me.executors = q.executor().names();  // the workers claim only jobs of these (status shows the rest)
   {
     std::mt19937_64 rng{std::random_device{}()};
     char suffix[9];
@@ -179,7 +181,13 @@ int run_runtime(const runtime_options& opts) {
     return 1;
   }
   exporter_set exporters(std::move(plugins.exporters));
-  if (std::string why = exporters.start(me, opts.plugin_settings); !why.empty()) {
+  auto exporter_settings = opts.plugin_settings;
+  // Listening plugins (prometheus) apply the same Host rule as --http (docs/security.md).
+  for (const auto& h : opts.allowed_hosts) {
+    auto& list = exporter_settings["allowed-hosts"];
+    list += (list.empty() ? "" : ",") + h;
+  }
+  if (std::string why = exporters.start(me, exporter_settings); !why.empty()) {
     std::fprintf(stderr, "queuectl: %s\n", why.c_str());
     q.storage().remove_worker(me.id);
     return 2;
@@ -189,6 +197,7 @@ int run_runtime(const runtime_options& opts) {
   wo.threads = opts.workers;
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
+  wo.executors = me.executors;
   std::atomic<bool> aborting{false};
   worker_pool<host_queue>* pool_ptr = nullptr;
   wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
@@ -207,9 +216,12 @@ int run_runtime(const runtime_options& opts) {
       exporters.attempt_finished(j, r, started, finished, aborting.load());
     };
   }
+  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
+  // Every enqueue, retry and requeue is announced (docs/deploy.md, "Wake-ups"), and idle
+  // slots also wake when the next job is due: the poll is only a safety net.
+  if (watch->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
   worker_pool pool(q, wo);
   pool_ptr = &pool;
-  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
   pool.start();
   log_line("started " + std::to_string(opts.workers) + " worker(s) on " + display_db(opts.db) + " (wake-up: " +
            watch->how() + ")");

@@ -17,6 +17,9 @@ struct runtime_options {
   bool daemon = false;                   ///< detach (double fork before any thread starts)
   std::optional<std::string> log_file;   ///< with --daemon: where output goes
   std::optional<std::string> http_bind;  ///< --http: serve the REST API and dashboard here
+  /// Host names the listeners (--http, plugins') answer besides the loopback names and
+  /// their bound address (--allowed-host, QUEUECTL_ALLOWED_HOSTS); normalized.
+  std::vector<std::string> allowed_hosts;
   /// Options handed to plugins at start, e.g. `metrics-bind`, `token`.
   std::map<std::string, std::string> plugin_settings;
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.

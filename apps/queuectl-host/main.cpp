@@ -7,6 +7,7 @@
 
 #include "db_location.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/net/request_guard.hpp"
 #include "runtime.hpp"
 
 namespace po = boost::program_options;
@@ -36,7 +37,10 @@ int main(int argc, char** argv) {
       "with --plugin prometheus: serve /metrics on HOST:PORT (default 127.0.0.1:9464)")(
       "token", po::value<std::string>(),
       "bearer token required by --http and the plugins' listeners (default $QUEUECTL_TOKEN); needed "
-      "to bind a non-loopback address");
+      "to bind a non-loopback address")(
+      "allowed-host", po::value<std::vector<std::string>>()->value_name("NAME")->composing(),
+      "a Host name --http and the plugins' listeners answer besides localhost, 127.0.0.1, [::1] and the bound "
+      "address (others get 421); repeatable (and $QUEUECTL_ALLOWED_HOSTS)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -59,6 +63,8 @@ int main(int argc, char** argv) {
   if (vm.count("token")) opts.plugin_settings["token"] = vm["token"].as<std::string>();
   else if (const char* t = std::getenv("QUEUECTL_TOKEN"); t && *t) opts.plugin_settings["token"] = t;
   try {
+    opts.allowed_hosts = queuectl::net::allowed_hosts(
+        vm.count("allowed-host") ? vm["allowed-host"].as<std::vector<std::string>>() : std::vector<std::string>{});
     opts.db = queuectl::app::resolve_db(vm.count("db") ? std::optional<std::string>(db) : std::nullopt);
   } catch (const queuectl::error& e) {
     std::fprintf(stderr, "queuectl-host: %s\n", e.what());

@@ -118,6 +118,7 @@ int cmd_purge(const globals& g, const args_t& args);
 int cmd_dlq(const globals& g, const args_t& args);
 int cmd_config(const globals& g, const args_t& args);
 int cmd_dashboard(const globals& g, const args_t& args);
+int cmd_migrate(const globals& g, const args_t& args);
 
 /// Dispatches `GROUP SUB ...` (worker, dlq, config): prints the group's help for --help or
 /// no sub-command; unknown sub-command is a usage error.

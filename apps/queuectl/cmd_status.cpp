@@ -8,13 +8,16 @@ int cmd_status(const globals& g, const args_t& args) {
   command_parser p(g, "status", "[--json]",
                    "Prints the number of jobs in each state (all six, one 'state: N' line each), then the\n"
                    "workers: 'active: N' is the number of worker slots alive over all processes (a process\n"
-                   "is alive while its heartbeat is within max(3 x lease-seconds, 10 s)).");
+                   "is alive while its heartbeat is within max(3 x lease-seconds, 10 s)). Jobs waiting for an\n"
+                   "executor that no live host has loaded are listed per executor ('http: 2 jobs'): hosts\n"
+                   "claim only jobs of the executor plugins they loaded.");
   p.json();
   if (!p.parse(args)) return exit_ok;
   auto q = open_queue_for_reading(p);
   app::status_snapshot s;
   s.counts = q->counts();
   s.workers = q->storage().workers();
+  s.waiting_by_executor = q->storage().waiting_by_executor();
   s.lease_seconds = q->config().lease_seconds;
   s.now = now();
   print(p.json_output() ? app::status_json(s) + "\n" : app::status_text(s));

@@ -38,13 +38,14 @@ const command_entry* find_command(std::string_view name, bool list_all = false) 
       {"purge", "delete finished jobs [--state S]... [--older-than 7d]", cmd_purge},
       {"delete", "delete one job that is not running", cmd_delete},
       {"dashboard", "serve the web dashboard and REST API [--bind 127.0.0.1:8080] [--token T]", cmd_dashboard},
+      {"migrate", "create or upgrade the database schema (run as the owner role)", cmd_migrate},
   };
   if (list_all) return commands;
   for (const auto& c : commands)
     if (name == c.name) return &c;
   return nullptr;
 }
-constexpr std::size_t command_count = 13;
+constexpr std::size_t command_count = 14;
 
 void print_help() {
   std::string o =

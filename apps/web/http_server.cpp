@@ -7,12 +7,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -83,11 +86,57 @@ bind_address parse_bind(const std::string& text) {
 
 // ---- the server -------------------------------------------------------------------------
 
+namespace {
+
+/// What the acceptor needs of a connection to make room when the cap is reached.
+class reapable {
+ public:
+  virtual ~reapable() = default;
+  /// Steady-clock nanoseconds since it began waiting for its next request; 0 while a
+  /// request is being read, handled or answered.
+  virtual std::int64_t idle_since() const = 0;
+  /// Closes it (posted to its strand).
+  virtual void reap() = 0;
+};
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 struct http_server::impl {
   http_server_options opts;
   http_handler handler;
   http_error_handler on_error;
   std::atomic<std::size_t> connections{0};
+  std::mutex sessions_mutex;
+  std::vector<std::weak_ptr<reapable>> sessions;  ///< pruned as they expire
+
+  /// At the cap: closes the connection idle the longest (keep-alive or never sent a
+  /// request). False when every connection is busy with a request.
+  bool reap_idlest() {
+    std::lock_guard lock(sessions_mutex);
+    std::shared_ptr<reapable> idlest;
+    std::int64_t since = 0;
+    std::erase_if(sessions, [&](const std::weak_ptr<reapable>& w) {
+      auto s = w.lock();
+      if (!s) return true;
+      if (const auto t = s->idle_since(); t != 0 && (since == 0 || t < since)) {
+        since = t;
+        idlest = s;
+      }
+      return false;
+    });
+    if (!idlest) return false;
+    idlest->reap();
+    std::erase_if(sessions, [&](const std::weak_ptr<reapable>& w) { return w.lock() == idlest; });
+    return true;
+  }
+  void track(const std::shared_ptr<reapable>& s) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.push_back(s);
+  }
   // Destroyed in reverse order: the threads are joined first, then the acceptor, then the
   // io_context, whose pending handlers own the sessions (they still use `connections`).
   net::io_context ioc;
@@ -105,15 +154,22 @@ struct http_server::impl {
 
 namespace {
 
-class session : public std::enable_shared_from_this<session> {
+class session final : public reapable, public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, http_server::impl& srv) : stream_(std::move(socket)), srv_(srv) {
     ++srv_.connections;
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint_text(peer);
+    const auto here = stream_.socket().local_endpoint(ec);
+    if (!ec) local_ = here.address().is_v6() ? "[" + here.address().to_string() + "]" : here.address().to_string();
   }
-  ~session() { --srv_.connections; }
+  ~session() override { --srv_.connections; }
+
+  std::int64_t idle_since() const override { return idle_since_.load(); }
+  void reap() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
 
   void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_header, shared_from_this())); }
 
@@ -125,10 +181,13 @@ class session : public std::enable_shared_from_this<session> {
     // One deadline for the whole request, headers and body: a client trickling bytes
     // cannot keep the connection beyond it. Also the keep-alive idle time.
     stream_.expires_after(srv_.opts.read_timeout);
+    // A pipelined request already in the buffer is not idle time.
+    idle_since_ = buffer_.size() == 0 ? steady_ns() : 0;
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
+    idle_since_ = 0;
     if (ec) return on_read_error(ec);
     const auto& req = parser_->get();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -177,6 +236,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     r.body = std::move(req.body());
     r.remote = remote_;
+    r.local = local_;
     http_response res;
     try {
       res = srv_.handler(r);
@@ -232,7 +292,26 @@ class session : public std::enable_shared_from_this<session> {
   std::array<char, 16384> scratch_{};
   std::size_t drained_ = 0;
   std::string remote_;
+  std::string local_;
+  std::atomic<std::int64_t> idle_since_{0};
 };
+
+/// The answer when every connection is busy: 503, then close. Needs no session.
+void refuse_busy(tcp::socket socket) {
+  static const std::string busy = [] {
+    const std::string body =
+        R"({"error":{"id":"queuectl.web.busy","message":"too many connections: try again in a moment"}})";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: queuectl\r\nContent-Type: application/json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto s = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*s, net::buffer(busy), [s](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    s->shutdown(tcp::socket::shutdown_both, ignored);
+    s->close(ignored);
+  });
+}
 
 }  // namespace
 
@@ -245,11 +324,12 @@ void http_server::impl::accept() {
       retry_timer->async_wait([this](beast::error_code) { accept(); });
       return;
     }
-    if (connections.load() >= opts.max_connections) {
-      beast::error_code ignored;
-      socket.close(ignored);
+    if (connections.load() >= opts.max_connections && !reap_idlest()) {
+      refuse_busy(std::move(socket));
     } else {
-      std::make_shared<session>(std::move(socket), *this)->run();
+      auto s = std::make_shared<session>(std::move(socket), *this);
+      track(s);
+      s->run();
     }
     accept();
   });

@@ -18,6 +18,7 @@ struct http_request {
   std::vector<std::pair<std::string, std::string>> headers;  ///< names in lower case
   std::string body;
   std::string remote;  ///< peer address, for logs
+  std::string local;   ///< address the connection arrived on ("127.0.0.1", "[::1]"), no port
 
   /// The first header called `name` (lower case), or nullptr.
   const std::string* header(std::string_view name) const {

@@ -1,9 +1,12 @@
 #include "job_query.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <limits>
 #include <set>
+
+#include "router.hpp"
 
 namespace queuectl::web {
 
@@ -69,6 +72,29 @@ bool contains_ci(std::string_view hay, const std::string& needle_lower) {
   return lower(hay).find(needle_lower) != std::string::npos;
 }
 
+/// Filtered listings scan storage in C++ (docs/dashboard.md): each request examines at
+/// most this many rows, and only this many run at once, so searches over a big table
+/// cannot take every I/O thread from /api/status and the rest.
+constexpr std::size_t scan_budget = 20'000;
+constexpr std::size_t scan_page = 1'000;
+constexpr int max_concurrent_scans = 2;
+std::atomic<int> scans_running{0};
+
+class scan_slot {
+ public:
+  scan_slot() {
+    if (scans_running.fetch_add(1) >= max_concurrent_scans) {
+      --scans_running;
+      throw http_error{503, "queuectl.web.search_busy",
+                       "other searches are running: try again in a moment (at most " +
+                           std::to_string(max_concurrent_scans) + " at once)"};
+    }
+  }
+  ~scan_slot() { --scans_running; }
+  scan_slot(const scan_slot&) = delete;
+  scan_slot& operator=(const scan_slot&) = delete;
+};
+
 }  // namespace
 
 std::string encode_cursor(const page_cursor& c) {
@@ -106,11 +132,14 @@ job_page query_jobs(app::host_queue& q, const job_query& query) {
     return contains_ci(j.id, needle) || contains_ci(j.command, needle) || contains_ci(j.last_error, needle);
   };
 
+  std::optional<scan_slot> slot;
+  if (filtered_here) slot.emplace();
+
   list_filter f;
   f.state = query.state;
   f.queue = query.queue;
   f.newest_first = newest;
-  f.limit = filtered_here || query.after ? std::max<std::size_t>(500, query.limit + 1) : query.limit + 1;
+  f.limit = filtered_here || query.after ? std::max<std::size_t>(scan_page, query.limit + 1) : query.limit + 1;
 
   // `last` only moves forward in the listing's order: a row seen twice because a page
   // shifted under us (a job inserted or deleted between two storage calls) is skipped.
@@ -122,6 +151,8 @@ job_page query_jobs(app::host_queue& q, const job_query& query) {
   bool first = true;
   std::vector<job> out;
   std::vector<std::size_t> positions;
+  std::size_t scanned = 0;
+  std::optional<page_cursor> budget_cursor;  // where a scan cut short by the budget resumes
   for (;;) {
     f.offset = pos;
     std::vector<job> page = q.list(f);
@@ -136,16 +167,24 @@ job_page query_jobs(app::host_queue& q, const job_query& query) {
     for (std::size_t i = 0; i < page.size() && out.size() <= query.limit; ++i) {
       if (!after_last(page[i].seq)) continue;
       last = page[i].seq;
+      ++scanned;
       if (!matches(page[i])) continue;
       out.push_back(std::move(page[i]));
       positions.push_back(pos + i + 1);
     }
     if (out.size() > query.limit || page.size() < f.limit) break;
     pos += page.size();
+    if (filtered_here && scanned >= scan_budget) {
+      // A short page with a cursor: the client asks again to go on (the dashboard's Next).
+      budget_cursor = page_cursor{last, pos, newest};
+      break;
+    }
   }
 
   job_page result;
-  if (out.size() > query.limit) {
+  if (budget_cursor && out.size() <= query.limit) {
+    result.next_cursor = encode_cursor(*budget_cursor);
+  } else if (out.size() > query.limit) {
     out.resize(query.limit);
     if (!out.empty()) result.next_cursor = encode_cursor({out.back().seq, positions[query.limit - 1], newest});
   }

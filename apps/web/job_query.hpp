@@ -44,7 +44,9 @@ struct job_page {
 };
 
 /// One page. State and queue are filtered by storage; executor and text here, over
-/// storage pages (storage has no such filters).
+/// storage pages (storage has no such filters). Such a filtered scan examines at most
+/// 20,000 rows per call: it may return fewer than `limit` jobs with a next cursor (ask
+/// again to go on); and at most two run at once (a third gets http_error 503).
 job_page query_jobs(app::host_queue& q, const job_query& query);
 
 struct minute_bucket {

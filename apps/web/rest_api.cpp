@@ -198,6 +198,7 @@ http_response rest_api::status() {
   app::status_snapshot s;
   s.counts = q_.counts();
   s.workers = q_.storage().workers();
+  s.waiting_by_executor = q_.storage().waiting_by_executor();
   s.lease_seconds = q_.reload_config().lease_seconds;
   s.now = now();
   return json([&](writer& w) { app::write_status(w, s); });

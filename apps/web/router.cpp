@@ -1,7 +1,6 @@
 #include "router.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <string>
 
 namespace queuectl::web {
 
@@ -28,21 +27,71 @@ int hex_value(char c) {
 
 }  // namespace
 
+namespace {
+
+void append_escape(std::string& out, unsigned code) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4) out += hex[(code >> shift) & 0xf];
+}
+
+/// The length of the valid UTF-8 sequence at `s[i]` and its code point, or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, unsigned& code) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned c = b(i);
+  std::size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  code = c & (0x3fu >> (len - 1));
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (b(i + k) & 0x3f);
+  }
+  const unsigned min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return len;
+}
+
+}  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+        append_escape(out, c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    unsigned code = 0;
+    const std::size_t len = utf8_sequence(s, i, code);
+    if (len == 0) {
+      append_escape(out, 0xfffd);  // not UTF-8: the replacement character, never the raw byte
+      ++i;
+      continue;
+    }
+    if (code >= 0x10000) {
+      code -= 0x10000;
+      append_escape(out, 0xd800 + (code >> 10));
+      append_escape(out, 0xdc00 + (code & 0x3ff));
+    } else {
+      append_escape(out, code);
+    }
+    i += len;
+  }
+  return out + "\"";
+}
+
 http_response error_response(int status, std::string_view id, std::string_view message) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("id");
-  w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
-  w.Key("message");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  w.EndObject();
   http_response r;
   r.status = status;
-  r.body.assign(sb.GetString(), sb.GetSize());
+  r.body = "{\"error\":{\"id\":" + json_string(id) + ",\"message\":" + json_string(message) + "}}";
   return r;
 }
 

@@ -22,6 +22,10 @@ struct http_error {
 
 /// The JSON error response (ids are stable: tests and scripts may match on them).
 http_response error_response(int status, std::string_view id, std::string_view message);
+/// A JSON string literal in pure ASCII: control characters, `<>&` and every non-ASCII
+/// character escaped, bytes that are not UTF-8 replaced by U+FFFD. Error messages echo
+/// what clients sent (paths, ids); this keeps them valid JSON with no markup in them.
+std::string json_string(std::string_view s);
 
 /// Percent-decoding ('+' is a space in query strings only); nullopt for bad escapes.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);

@@ -4,6 +4,7 @@
 
 #include "assets.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/net/request_guard.hpp"
 
 namespace queuectl::web {
 
@@ -22,19 +23,7 @@ void secure(http_response& r, bool api) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-/// Compares without returning early, so the time taken says nothing about the token.
-bool same_secret(std::string_view a, std::string_view b) {
-  if (b.empty()) return false;
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % b.size()]);
-  return diff == 0;
-}
+using net::detail::lower;
 
 /// A request another site made the browser send: Sec-Fetch-Site says so, or its Origin
 /// is not the host it was sent to.
@@ -58,7 +47,8 @@ const asset* find_asset(std::string_view path) {
 
 }  // namespace
 
-web_app::web_app(app::host_queue& q, std::string token) : token_(std::move(token)), api_(q) {
+web_app::web_app(app::host_queue& q, std::string token, net::host_allowlist hosts)
+    : token_(std::move(token)), hosts_(std::move(hosts)), api_(q) {
   api_.register_routes(router_);
   router_.add("GET", "/openapi.json", [](const http_request&, const route_params&) {
     const asset* a = find_asset("/openapi.json");
@@ -71,15 +61,13 @@ web_app::web_app(app::host_queue& q, std::string token) : token_(std::move(token
 http_response web_app::error(int status, std::string_view id, std::string_view message) const {
   http_response r = error_response(status, id, message);
   if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"queuectl\"");
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
   secure(r, true);
   return r;
 }
 
 bool web_app::authorized(const http_request& req) const {
-  if (token_.empty()) return true;
-  const std::string* auth = req.header("authorization");
-  if (!auth || auth->size() < 7 || lower(auth->substr(0, 7)) != "bearer ") return false;
-  return same_secret(std::string_view(*auth).substr(7), token_);
+  return token_.empty() || net::bearer_matches(req.header("authorization"), token_);
 }
 
 http_response web_app::handle(const http_request& req) {
@@ -106,6 +94,15 @@ http_response web_app::handle(const http_request& req) {
 
 http_response web_app::dispatch(const http_request& req) {
   const bool api = starts_with(req.path, "/api/") || req.path == "/api";
+  // Before anything else, pages and assets included: a request for a name we do not
+  // answer to is a DNS-rebinding page (docs/security.md), whatever it asks for.
+  if (!hosts_.allows(req.header("host"), req.local)) {
+    const std::string* host = req.header("host");
+    throw http_error{421, "queuectl.web.foreign_host",
+                     host ? "requests for host '" + host->substr(0, 200) +
+                                "' are refused (allowed: localhost, 127.0.0.1, [::1], the bound address, --allowed-host names)"
+                          : std::string("missing Host header")};
+  }
   // GET never changes anything, so only other methods can be a forged action.
   if (req.method != "GET" && cross_site(req))
     throw http_error{403, "queuectl.web.cross_site", "cross-site request refused"};

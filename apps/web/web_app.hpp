@@ -9,6 +9,7 @@
 
 #include "host_queue.hpp"
 #include "http_types.hpp"
+#include "queuectl/net/request_guard.hpp"
 #include "rest_api.hpp"
 #include "router.hpp"
 
@@ -17,7 +18,8 @@ namespace queuectl::web {
 class web_app {
  public:
   /// `token` empty: no authentication (only allowed on loopback, checked by web_service).
-  web_app(app::host_queue& q, std::string token);
+  /// `hosts`: the Host names answered; any other gets 421 before routing.
+  web_app(app::host_queue& q, std::string token, net::host_allowlist hosts = {});
 
   http_response handle(const http_request& req);
   /// An error response with the security headers (also used by the server itself).
@@ -31,6 +33,7 @@ class web_app {
   bool authorized(const http_request& req) const;
 
   std::string token_;
+  net::host_allowlist hosts_;
   rest_api api_;
   router router_;
 };

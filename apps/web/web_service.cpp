@@ -13,7 +13,9 @@ class running_service final : public web_service {
  public:
   /// `owned` may be null when `q` belongs to the caller.
   running_service(std::unique_ptr<app::host_queue> owned, app::host_queue& q, const web_options& opts)
-      : queue_(std::move(owned)), app_(q, opts.token), server_(server_options(opts), handler(), on_error()) {
+      : queue_(std::move(owned)),
+        app_(q, opts.token, allowlist(opts)),
+        server_(server_options(opts), handler(), on_error()) {
     server_.start();
   }
   ~running_service() override { server_.stop(); }  // before the app and queue it calls go away
@@ -21,6 +23,16 @@ class running_service final : public web_service {
   std::string url() const override { return "http://" + server_.local_address() + "/"; }
 
  private:
+  static net::host_allowlist allowlist(const web_options& o) {
+    net::host_allowlist hosts;
+    const bind_address where = parse_bind(o.bind);
+    hosts.allow_bound(where.host);
+    // The name the user bound (e.g. --bind myhost.lan:8080, or 0.0.0.0) is one they mean to use.
+    const std::string given = o.bind.substr(0, o.bind.rfind(':'));
+    if (net::normalize_allowed_host(given)) hosts.allow(given);
+    for (const auto& h : o.allowed_hosts) hosts.allow(h);
+    return hosts;
+  }
   static http_server_options server_options(const web_options& o) {
     http_server_options s;
     s.bind = o.bind;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "host_queue.hpp"
 
@@ -13,6 +14,9 @@ namespace queuectl::web {
 struct web_options {
   std::string bind = "127.0.0.1:8080";
   std::string token;  ///< empty: no auth; then only a loopback address may be bound
+  /// Host names answered besides localhost, 127.0.0.1, [::1] and the bound address
+  /// (--allowed-host, QUEUECTL_ALLOWED_HOSTS); any other Host gets 421.
+  std::vector<std::string> allowed_hosts;
   std::chrono::milliseconds read_timeout{10000};
   int threads = 4;
 };

@@ -77,8 +77,10 @@ class basic_queue {
 
   // ---- consuming ----------------------------------------------------------------------
 
-  /// Atomically leases up to `max_jobs` due jobs to `owner` for lease-seconds.
-  std::vector<job> claim(std::size_t max_jobs, const std::string& owner, std::vector<std::string> queues = {}) {
+  /// Atomically leases up to `max_jobs` due jobs to `owner` for lease-seconds: of the
+  /// given queues (empty: any) and executors (claim_request::executors; nullopt: any).
+  std::vector<job> claim(std::size_t max_jobs, const std::string& owner, std::vector<std::string> queues = {},
+                         std::optional<std::vector<std::string>> executors = std::nullopt) {
     const time_point t = now();
     claim_request req;
     req.owner = owner;
@@ -86,7 +88,18 @@ class basic_queue {
     req.now = t;
     req.lease_until = saturating_add(t, lease_length());
     req.queues = std::move(queues);
+    req.executors = std::move(executors);
     return storage_.claim(req);
+  }
+
+  /// When the earliest job a claim with these filters could take is (or was) due;
+  /// nullopt when none waits. Idle workers sleep until then.
+  std::optional<time_point> next_due(std::vector<std::string> queues = {},
+                                     std::optional<std::vector<std::string>> executors = std::nullopt) {
+    claim_request req;
+    req.queues = std::move(queues);
+    req.executors = std::move(executors);
+    return storage_.next_due(req);
   }
 
   /// Extends the lease; false when the job was canceled or the lease was lost.

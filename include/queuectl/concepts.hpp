@@ -26,6 +26,9 @@ concept storage_policy =
              time_point t, int limit) {
       { s.insert(jobs) } -> std::same_as<void>;  // one transaction; duplicate id: error_kind::conflict
       { s.claim(claim) } -> std::same_as<std::vector<job>>;
+      // Earliest run_at of a job `claim` could take (its queue and executor filters; its
+      // `now` is ignored); nullopt when none waits. Idle workers sleep until then.
+      { s.next_due(claim) } -> std::same_as<std::optional<time_point>>;
       { s.renew_lease(id, id, t) } -> std::same_as<bool>;  // false: lease lost or job canceled
       { s.finish(finish) } -> std::same_as<bool>;          // false: the owner no longer holds the lease
       { s.release(id, id, t) } -> std::same_as<bool>;      // hand back, attempt not counted
@@ -37,6 +40,9 @@ concept storage_policy =
       { s.list(filter) } -> std::same_as<std::vector<job>>;
       { s.counts() } -> std::same_as<state_counts>;
       { s.counts_by_queue() } -> std::same_as<std::map<std::string, state_counts>>;
+      // Jobs waiting to run (pending or failed), per executor: what `status` compares with
+      // the executors of the live workers.
+      { s.waiting_by_executor() } -> std::same_as<std::map<std::string, std::size_t>>;
       { s.attempts(id) } -> std::same_as<std::vector<attempt_record>>;
       { s.purge(purge) } -> std::same_as<std::size_t>;
       { s.get_config(id) } -> std::same_as<std::optional<std::string>>;

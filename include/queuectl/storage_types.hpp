@@ -8,12 +8,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "queuectl/job.hpp"
 #include "queuectl/time.hpp"
 
 namespace queuectl {
+
+/// The version of the tables every storage of this queuectl writes (each storage records
+/// it in its database and upgrades older ones: docs/deploy.md, "Roles and migrations").
+inline constexpr int storage_schema_version = 2;
 
 /// @brief Ask storage for up to `max_jobs` due jobs, atomically leased to `owner`.
 ///
@@ -26,7 +31,19 @@ struct claim_request {
   time_point now{};
   time_point lease_until{};
   std::vector<std::string> queues;  ///< empty: every queue
+  /// The executors the claimer can run: only jobs whose `executor` is listed are claimed,
+  /// so a job for an executor this host lacks stays pending for a host that has it
+  /// (docs/deploy.md, "Hosts with different plugins"). nullopt (the default): any
+  /// executor, for programs whose executor runs every job. An empty list claims nothing
+  /// (a host that loaded only exporter plugins).
+  std::optional<std::vector<std::string>> executors;
 };
+
+/// True when `executors` (claim_request::executors, worker_info::executors) covers
+/// `executor`: nullopt covers every executor.
+inline bool covers_executor(const std::optional<std::vector<std::string>>& executors, std::string_view executor) {
+  return !executors || std::find(executors->begin(), executors->end(), executor) != executors->end();
+}
 
 /// @brief How a claimed attempt ended: written only if `owner` still holds the lease.
 struct finish_request {
@@ -78,6 +95,9 @@ struct worker_info {
   int slots = 0;
   time_point started_at{};
   time_point heartbeat_at{};
+  /// The executors its workers claim jobs for (claim_request::executors); nullopt: any
+  /// (a program that does not say, or a row written before schema version 2).
+  std::optional<std::vector<std::string>> executors;
 };
 
 /// @brief Aggregates over finished attempts, for `metrics`.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -28,6 +29,13 @@ struct worker_pool_options {
   /// unique per process (e.g. host:pid:start) so a crashed process's leases are not reused.
   std::string owner_prefix = "worker";
   std::vector<std::string> queues;  ///< empty: all queues
+  /// Claim only jobs of these executors (claim_request::executors): a host passes the
+  /// executor plugins it loaded. nullopt: any executor.
+  std::optional<std::vector<std::string>> executors;
+  /// With wake-ups pushed by the database (LISTEN/NOTIFY), how long an idle slot sleeps
+  /// at most: it wakes on a notification, or when the next waiting job is due (next_due),
+  /// so this is only a safety net. 0: poll every poll-interval-ms.
+  std::chrono::milliseconds idle_poll{0};
   /// Called on every heartbeat tick (e.g. to refresh the process's registry row).
   std::function<void()> on_tick;
   /// Called when an attempt starts / ends (metrics exporters). Must not throw.
@@ -119,18 +127,35 @@ class worker_pool {
       const auto gen = queue_.wake().generation();
       std::vector<job> jobs;
       try {
-        jobs = queue_.claim(1, owner, opts_.queues);
+        jobs = queue_.claim(1, owner, opts_.queues, opts_.executors);
       } catch (const std::exception& e) {
         // Storage trouble (busy, disconnected): back off and try again; the host stays up.
         storage_error(e);
       }
       if (jobs.empty()) {
-        queue_.wake().wait_for(gen, std::chrono::milliseconds(queue_.config().poll_interval_ms));
+        queue_.wake().wait_for(gen, idle_wait());
         continue;
       }
       run_job(jobs.front(), owner, slot);
     }
     live_slots_.fetch_sub(1);
+  }
+
+  /// How long an idle slot sleeps before it claims again (unless woken).
+  std::chrono::milliseconds idle_wait() {
+    const std::chrono::milliseconds poll(queue_.config().poll_interval_ms);
+    if (opts_.idle_poll <= poll) return poll;
+    try {
+      const auto due = queue_.next_due(opts_.queues, opts_.executors);
+      if (!due) return opts_.idle_poll;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - now());
+      // Due already yet not claimed (another worker holds its row): try again as usual.
+      if (left.count() <= 0) return poll;
+      return std::min(left + std::chrono::milliseconds(5), opts_.idle_poll);
+    } catch (const std::exception& e) {
+      storage_error(e);
+      return poll;
+    }
   }
 
   void run_job(const job& j, const std::string& owner, int slot) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace queuectl::prometheus {
 
@@ -18,24 +19,24 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 constexpr std::size_t max_request = 16 * 1024;
-constexpr auto io_deadline = std::chrono::seconds(5);
 
 int ms_left(steady::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
+  return left > 0 ? static_cast<int>(std::min<long long>(left, 60000)) : 0;
 }
 
-bool write_all(int fd, const std::string& data, steady::time_point deadline) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, ms_left(deadline)) <= 0) return false;
-    const ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
+/// The address a connection arrived on, as a Host header would name it.
+std::string local_address(int fd) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (sa.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&sa)->sin6_addr, text, sizeof text);
+    return "[" + std::string(text) + "]";
   }
-  return true;
+  ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&sa)->sin_addr, text, sizeof text);
+  return text;
 }
 
 std::string response(int status, std::string_view reason, std::string_view content_type, const std::string& body,
@@ -50,8 +51,8 @@ std::string response(int status, std::string_view reason, std::string_view conte
   return out;
 }
 
-/// Value of header `name` (case-insensitive) in the raw header block, or "".
-std::string header_value(const std::string& head, std::string_view name) {
+/// Value of header `name` (case-insensitive) in the raw header block, or nullopt.
+std::optional<std::string> header_value(const std::string& head, std::string_view name) {
   std::size_t pos = head.find("\r\n");
   while (pos != std::string::npos && pos + 2 < head.size()) {
     const std::size_t start = pos + 2;
@@ -65,15 +66,7 @@ std::string header_value(const std::string& head, std::string_view name) {
     }
     pos = end;
   }
-  return {};
-}
-
-/// Constant-time comparison, so a token cannot be guessed byte by byte from timings.
-bool same_secret(const std::string& given, const std::string& expected) {
-  if (given.size() != expected.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  return diff == 0;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -130,6 +123,9 @@ std::string metrics_server::start(const std::string& bind) {
   }
   ::freeaddrinfo(res);
   if (listen_fd_ < 0) return "metrics-bind: cannot listen on " + bind + ": " + err;
+  hosts_ = net::host_allowlist{};
+  hosts_.allow_bound(host);
+  for (const auto& h : extra_hosts_) hosts_.allow(h);
   if (::pipe2(wake_pipe_, O_CLOEXEC) != 0) return std::string("metrics server: pipe: ") + std::strerror(errno);
   thread_ = std::thread([this] { serve(); });
   return {};
@@ -148,66 +144,110 @@ void metrics_server::stop() {
     }
 }
 
-void metrics_server::serve() {
-  while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
+void metrics_server::accept_one(std::vector<connection>& conns) {
+  const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) return;
+  if (conns.size() >= max_connections) {
+    // Full: the client still waiting longest for its own request to arrive goes first
+    // (a slow or silent one), so a flood of idle connections cannot lock scrapes out.
+    auto oldest = conns.end();
+    for (auto it = conns.begin(); it != conns.end(); ++it)
+      if (it->out.empty() && (oldest == conns.end() || it->deadline < oldest->deadline)) oldest = it;
+    if (oldest == conns.end()) {
+      ::close(fd);
       return;
     }
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
-    handle(fd);
-    ::close(fd);
+    ::close(oldest->fd);
+    conns.erase(oldest);
   }
+  conns.push_back({fd, local_address(fd), {}, {}, 0, steady::now() + io_deadline});
 }
 
-void metrics_server::handle(int fd) {
-  const auto deadline = steady::now() + io_deadline;
-  std::string head;
+void metrics_server::serve() {
+  std::vector<connection> conns;
+  std::vector<pollfd> fds;
   char buf[4096];
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    if (head.size() > max_request) {
-      write_all(fd, response(431, "Request Header Fields Too Large", "text/plain", "request too large\n"), deadline);
-      return;
+  while (true) {
+    fds.clear();
+    fds.push_back({listen_fd_, POLLIN, 0});
+    fds.push_back({wake_pipe_[0], POLLIN, 0});
+    auto next_deadline = steady::now() + std::chrono::hours(1);
+    for (const auto& c : conns) {
+      fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
+      next_deadline = std::min(next_deadline, c.deadline);
     }
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, ms_left(deadline)) <= 0) return;  // slow or silent client: drop it
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n <= 0) return;
-    head.append(buf, static_cast<std::size_t>(n));
+    if (::poll(fds.data(), fds.size(), ms_left(next_deadline)) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents) break;
+    const auto now = steady::now();
+    // Serve the existing connections first (indexes match fds[2...]), then accept.
+    std::vector<bool> done(conns.size(), false);
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+      connection& c = conns[i];
+      const short ev = fds[i + 2].revents;
+      if (now >= c.deadline) {
+        done[i] = true;  // slow or silent client: drop it
+        continue;
+      }
+      if (!ev) continue;
+      if (c.out.empty()) {
+        const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (n <= 0) {
+          done[i] = true;
+          continue;
+        }
+        c.in.append(buf, static_cast<std::size_t>(n));
+        if (c.in.find("\r\n\r\n") != std::string::npos)
+          c.out = answer(c.in, c.local);
+        else if (c.in.size() > max_request)
+          c.out = response(431, "Request Header Fields Too Large", "text/plain", "request too large\n");
+        if (c.out.empty()) continue;
+      }
+      const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) {
+        done[i] = true;
+        continue;
+      }
+      c.sent += static_cast<std::size_t>(n);
+      if (c.sent == c.out.size()) done[i] = true;  // Connection: close
+    }
+    for (std::size_t i = conns.size(); i-- > 0;)
+      if (done[i]) {
+        ::close(conns[i].fd);
+        conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    if (fds[0].revents & POLLIN) accept_one(conns);
   }
-  const std::size_t line_end = head.find("\r\n");
-  const std::string request_line = head.substr(0, line_end);
+  for (const auto& c : conns) ::close(c.fd);
+}
+
+std::string metrics_server::answer(const std::string& head, const std::string& local) {
+  const std::string request_line = head.substr(0, head.find("\r\n"));
   const std::size_t sp1 = request_line.find(' ');
   const std::size_t sp2 = request_line.find(' ', sp1 == std::string::npos ? 0 : sp1 + 1);
-  if (sp1 == std::string::npos || sp2 == std::string::npos) {
-    write_all(fd, response(400, "Bad Request", "text/plain", "malformed request line\n"), deadline);
-    return;
-  }
+  if (sp1 == std::string::npos || sp2 == std::string::npos)
+    return response(400, "Bad Request", "text/plain", "malformed request line\n");
+  const auto host = header_value(head, "Host");
+  if (!hosts_.allows(host ? &*host : nullptr, local))
+    return response(421, "Misdirected Request", "text/plain",
+                    host ? "requests for this host name are refused (see --allowed-host)\n" : "missing Host header\n");
   const std::string method = request_line.substr(0, sp1);
   std::string target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (const auto q = target.find('?'); q != std::string::npos) target.resize(q);
-  if (!token_.empty() && !same_secret(header_value(head, "Authorization"), "Bearer " + token_)) {
-    write_all(fd, response(401, "Unauthorized", "text/plain", "missing or wrong bearer token\n",
-                           "WWW-Authenticate: Bearer\r\n"), deadline);
-    return;
-  }
-  if (target != "/metrics") {
-    write_all(fd, response(404, "Not Found", "text/plain", "only /metrics is served here\n"), deadline);
-    return;
-  }
-  if (method != "GET" && method != "HEAD") {
-    write_all(fd, response(405, "Method Not Allowed", "text/plain", "use GET\n", "Allow: GET, HEAD\r\n"), deadline);
-    return;
-  }
+  const auto auth = header_value(head, "Authorization");
+  if (!token_.empty() && !net::bearer_matches(auth ? &*auth : nullptr, token_))
+    return response(401, "Unauthorized", "text/plain", "missing or wrong bearer token\n", "WWW-Authenticate: Bearer\r\n");
+  if (target != "/metrics") return response(404, "Not Found", "text/plain", "only /metrics is served here\n");
+  if (method != "GET" && method != "HEAD")
+    return response(405, "Method Not Allowed", "text/plain", "use GET\n", "Allow: GET, HEAD\r\n");
   std::string body = render_();
   std::string out = response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
   if (method == "HEAD") out.resize(out.size() - body.size());
-  write_all(fd, out, deadline);
+  return out;
 }
 
 }  // namespace queuectl::prometheus

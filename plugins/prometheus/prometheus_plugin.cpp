@@ -20,8 +20,9 @@ class prometheus_exporter final : public queuectl::exporter_plugin {
       auto it = info.settings.find(key);
       return it == info.settings.end() || it->second.empty() ? std::string(fallback) : it->second;
     };
-    server_ = std::make_unique<queuectl::prometheus::metrics_server>([this] { return registry_->render(); },
-                                                                      setting("token", ""));
+    server_ = std::make_unique<queuectl::prometheus::metrics_server>(
+        [this] { return registry_->render(); }, setting("token", ""),
+        queuectl::net::split_host_list(setting("allowed-hosts", "")));
     return server_->start(setting("metrics-bind", "127.0.0.1:9464"));
   }
   void do_attempt_started(const queuectl::attempt_event& e) override {

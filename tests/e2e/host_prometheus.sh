@@ -37,6 +37,49 @@ pass "counters equal the attempts processed (10 succeeded, 4 failed, 14 started)
 
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")
 [ "$code" = 404 ] || fail "unknown path gave $code"
+
+# DNS rebinding: a page whose name resolves to 127.0.0.1 sends its own name as Host.
+code=$(curl -s -o "$T/rebind.txt" -w '%{http_code}' -H "Host: rebind.evil:$port" "http://127.0.0.1:$port/metrics")
+[ "$code" = 421 ] || fail "foreign Host gave $code"
+grep -q queuectl_ "$T/rebind.txt" && fail "metrics served to a foreign Host"
+code=$(curl -s -o /dev/null -w '%{http_code}' -0 -H "Host:" "http://127.0.0.1:$port/metrics")
+[ "$code" = 421 ] || fail "request without Host gave $code"
+for h in "localhost:$port" "127.0.0.1:$port" "LOCALHOST"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $h" "http://127.0.0.1:$port/metrics")
+  [ "$code" = 200 ] || fail "Host $h gave $code"
+done
+pass "foreign Host 421 (no Host too); localhost and 127.0.0.1 served"
+
+# 20 clients trickling a byte a second must not delay a normal scrape (served concurrently).
+python3 - "$port" > "$T/slow.txt" 2>&1 <<'PY' || fail "slow clients: $(cat "$T/slow.txt")"
+import socket, sys, threading, time, urllib.request
+port = int(sys.argv[1])
+stop = time.monotonic() + 6
+def trickle():
+    s = socket.create_connection(("127.0.0.1", port))
+    req = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 100
+    try:
+        for b in req:
+            if time.monotonic() > stop: break
+            s.send(bytes([b])); time.sleep(1)
+    except OSError:
+        pass
+    s.close()
+threads = [threading.Thread(target=trickle) for _ in range(20)]
+for t in threads: t.start()
+time.sleep(1.5)
+worst = 0
+for _ in range(5):
+    t0 = time.monotonic()
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    worst = max(worst, time.monotonic() - t0)
+    assert b"queuectl_up 1" in body
+    time.sleep(0.3)
+for t in threads: t.join()
+print(f"worst scrape under 20 slow clients: {worst * 1000:.0f} ms")
+sys.exit(0 if worst < 1.0 else 1)
+PY
+pass "20 slow clients: $(cat "$T/slow.txt")"
 kill -TERM "$host_pid"
 wait "$host_pid"; [ $? -eq 0 ] || fail "host did not exit 0"
 pass "unknown path 404; host stops cleanly"
@@ -52,10 +95,26 @@ grep -q "token" "$T/refuse.log" || fail "no reason naming the token: $(cat "$T/r
 pass "non-loopback bind without a token: exit 2, one line"
 
 port=$(free_port)
-QUEUECTL_TOKEN=s3cret start_host tokhost --plugin shell --plugin prometheus --metrics-bind "0.0.0.0:$port"
+QUEUECTL_TOKEN=s3cret QUEUECTL_ALLOWED_HOSTS=env.example start_host tokhost --plugin shell --plugin prometheus \
+  --metrics-bind "0.0.0.0:$port" --allowed-host metrics.example
 wait_for 10 scrape -H "Authorization: Bearer s3cret" "http://127.0.0.1:$port/metrics" || fail "scrape with token failed"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
 [ "$code" = 401 ] || fail "scrape without token gave $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" "http://127.0.0.1:$port/metrics")
 [ "$code" = 401 ] || fail "scrape with a wrong token gave $code"
-pass "with a token: 401 without it, 200 with it"
+# One Bearer rule with the dashboard: the scheme is case-insensitive, the token is not.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: bearer s3cret" "http://127.0.0.1:$port/metrics")
+[ "$code" = 200 ] || fail "lower-case bearer scheme gave $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer S3CRET" "http://127.0.0.1:$port/metrics")
+[ "$code" = 401 ] || fail "token compared case-insensitively ($code)"
+pass "with a token: 401 without it, 200 with it; scheme case-insensitive"
+for h in "metrics.example:$port" "env.example" "0.0.0.0:$port"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $h" -H "Authorization: Bearer s3cret" "http://127.0.0.1:$port/metrics")
+  [ "$code" = 200 ] || fail "allowed Host $h gave $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: other.example" -H "Authorization: Bearer s3cret" "http://127.0.0.1:$port/metrics")
+[ "$code" = 421 ] || fail "Host other.example gave $code"
+"$H" --plugin shell --allowed-host "http://bad" >"$T/badhost.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l < "$T/badhost.log")" -eq 1 ] || fail "bad --allowed-host: exit $rc, $(cat "$T/badhost.log")"
+pass "--allowed-host and QUEUECTL_ALLOWED_HOSTS reach the metrics listener; a bad name exits 2"

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +129,13 @@ BOOST_AUTO_TEST_CASE(claim_is_served_by_the_partial_index) {
   BOOST_TEST(plan.find("jobs_claim") != std::string::npos, plan);
   BOOST_TEST(plan.find("Sort") == std::string::npos, plan);  // the index is in claim order
   BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
+  // A host's claim names its executors: the same index, in the same order.
+  plan.clear();
+  for (const auto& line : s.claim_query_plan(std::vector<std::string>{"shell", "http"})) plan += line + "\n";
+  BOOST_TEST_MESSAGE(plan);
+  BOOST_TEST(plan.find("jobs_claim") != std::string::npos, plan);
+  BOOST_TEST(plan.find("Sort") == std::string::npos, plan);
+  BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
   BOOST_TEST(at(s.counts(), job_state::pending) == 2000u);
 }
 
@@ -151,7 +159,7 @@ BOOST_AUTO_TEST_CASE(url_and_keyword_connection_strings_and_concurrent_first_ope
   for (auto& f : opens) BOOST_CHECK_NO_THROW(f.get());
   int versions = 0;
   *g.session() << "SELECT COUNT(*) FROM schema_version", soci::into(versions);
-  BOOST_TEST(versions == 1);
+  BOOST_TEST(versions == postgresql_storage::schema_version);  // one row per version step, each once
 
   // The same database through a keyword connection string.
   const std::string u = url();  // postgresql://USER@HOST:PORT/DB
@@ -300,6 +308,126 @@ BOOST_AUTO_TEST_CASE(a_host_clock_an_hour_off_does_not_matter) {
   BOOST_TEST(honest.renew_lease("slow-due", "slow", now() - 1s));
   BOOST_TEST(slow.reclaim_expired(now() - 1h, 3).requeued == 1u);
   BOOST_TEST(honest.get("slow-due")->state == job_state::pending);
+}
+
+// Issue 9 item 15: stepping one host's wall clock must not move anybody's leases. Before,
+// the storage added the offset measured at the last resync (every 60 s) to the wall clock:
+// after a +120 s step host A saw host B's healthy leases as lapsed and wrote 125 s leases;
+// after a -120 s step nothing was due for A and its leases lay in the past.
+BOOST_AUTO_TEST_CASE(a_wall_clock_step_is_followed_at_once) {
+  schema_guard g("step");
+  auto sql = g.session();
+  std::atomic<long long> step_ms{0};
+  auto stepping = g.options();
+  stepping.local_clock = [&] { return now() + milliseconds(step_ms.load()); };  // host A's wall clock
+  postgresql_storage a(url(), stepping), b(url(), g.options());  // b: host B, clock right
+  BOOST_TEST(std::abs(a.clock_offset().count()) < 1000);
+
+  b.insert({make_job("b1", now() - 1s), make_job("b2", now() - 1s), make_job("a1", now() - 1s),
+            make_job("a2", now() - 1s)});
+  auto b_claim = claim_at("host-b", now(), 2);
+  b_claim.lease_until = now() + 5s;
+  BOOST_REQUIRE(b.claim(b_claim).size() == 2u);
+
+  step_ms = 120000;  // A's clock jumps two minutes ahead
+  const auto a_now = [&] { return now() + milliseconds(step_ms.load()); };
+  BOOST_TEST(a.reclaim_expired(a_now(), 3).requeued == 0u);  // B's 5 s leases are not lapsed
+  BOOST_TEST(std::abs((a.clock_offset() + 120s).count()) < 1000);
+  auto a_claim = claim_at("host-a", a_now(), 1);
+  a_claim.lease_until = a_now() + 5s;
+  BOOST_REQUIRE(a.claim(a_claim).size() == 1u);
+  long long lease_ms = 0;
+  *sql << "SELECT lease_expires_at - CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) FROM jobs "
+          "WHERE lease_owner = 'host-a'",
+      soci::into(lease_ms);
+  BOOST_TEST_MESSAGE("A's lease after +120 s: " << lease_ms << " ms by the database clock");
+  BOOST_TEST((lease_ms > 3000 && lease_ms <= 5500));
+
+  step_ms = -120000;  // and now two minutes behind
+  a_claim = claim_at("host-a2", a_now(), 1);
+  a_claim.lease_until = a_now() + 5s;
+  BOOST_REQUIRE(a.claim(a_claim).size() == 1u);  // the due job is due for A as well
+  *sql << "SELECT lease_expires_at - CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) FROM jobs "
+          "WHERE lease_owner = 'host-a2'",
+      soci::into(lease_ms);
+  BOOST_TEST_MESSAGE("A's lease after -120 s: " << lease_ms << " ms by the database clock");
+  BOOST_TEST((lease_ms > 3000 && lease_ms <= 5500));  // not in the past
+  BOOST_TEST(a.reclaim_expired(a_now(), 3).requeued == 0u);
+  BOOST_TEST(b.reclaim_expired(now(), 3).requeued == 0u);
+  // Times A reads back are on its own (stepped) clock again.
+  const auto left = *a.get("b1")->lease_expires_at - a_now();
+  BOOST_TEST((left > 2s && left <= 6s));
+}
+
+// Issue 9 item 17: the role docs/deploy.md recommends for hosts (SELECT, INSERT, UPDATE,
+// DELETE on the tables) can open a schema its owner created. Before, every open ran
+// `CREATE TABLE IF NOT EXISTS schema_version` and failed with "permission denied".
+struct role_guard {
+  std::string name = "qctl_app_" + std::to_string(::getpid());
+  role_guard() { drop(); }
+  ~role_guard() { drop(); }
+  void drop() {
+    try {
+      soci::session sql(soci::postgresql, postgresql_storage::soci_connection_string(url()));
+      sql << "SET client_min_messages = warning";
+      int n = 0;
+      sql << "SELECT COUNT(*) FROM pg_roles WHERE rolname = :r", soci::use(name), soci::into(n);
+      if (n == 0) return;
+      sql << "DROP OWNED BY " + name;
+      sql << "DROP ROLE " + name;
+    } catch (const std::exception& e) {
+      BOOST_TEST_MESSAGE("dropping role " << name << ": " << e.what());
+    }
+  }
+  /// The test server's URL with this role as the user.
+  std::string url_as() const {
+    const std::string u = url();
+    const auto scheme = u.find("://") + 3, at = u.find('@');
+    return u.substr(0, scheme) + name + u.substr(at);
+  }
+};
+
+BOOST_AUTO_TEST_CASE(a_least_privilege_role_uses_a_schema_its_owner_migrated) {
+  role_guard role;  // declared first: dropped after the schema
+  schema_guard g("leastpriv");
+  { postgresql_storage owner(url(), g.options()); }  // the owner creates the schema (or `queuectl migrate`)
+  auto sql = g.session();
+  *sql << "CREATE ROLE " + role.name + " LOGIN";
+  *sql << "GRANT USAGE ON SCHEMA " + g.name + " TO " + role.name;
+  *sql << "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + g.name + " TO " + role.name;
+
+  {
+    postgresql_storage app(role.url_as(), g.options());
+    app.insert({make_job("j", now() - 1s)});
+    auto got = app.claim(claim_at("app", now(), 1));
+    BOOST_REQUIRE(got.size() == 1u);
+    finish_request f;
+    f.id = "j";
+    f.owner = "app";
+    f.state = job_state::completed;
+    f.now = now();
+    BOOST_TEST(app.finish(f));
+    worker_info w;
+    w.id = "app-host";
+    w.executors = std::vector<std::string>{"shell"};
+    app.upsert_worker(w);
+    BOOST_TEST(app.workers().size() == 1u);
+  }
+
+  // A schema one version behind: the role cannot upgrade it and says who must.
+  *sql << "DELETE FROM schema_version WHERE version = 2";
+  *sql << "ALTER TABLE workers DROP COLUMN executors";
+  BOOST_CHECK_EXCEPTION(postgresql_storage(role.url_as(), g.options()), error, [](const error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return e.id() == "queuectl.storage.migration_needed" &&
+           std::string(e.what()).find("queuectl migrate") != std::string::npos;
+  });
+  { postgresql_storage owner(url(), g.options()); }  // what `queuectl migrate` does
+  postgresql_storage app(role.url_as(), g.options());
+  BOOST_TEST(app.get("j")->state == job_state::completed);
+  int version = 0;
+  *sql << "SELECT MAX(version) FROM schema_version", soci::into(version);
+  BOOST_TEST(version == postgresql_storage::schema_version);
 }
 
 BOOST_AUTO_TEST_CASE(listener_hears_enqueue_and_retry_within_a_deadline) {

@@ -199,6 +199,78 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(claim_respects_max_and_queue_filter, F, fixtures) 
   BOOST_TEST(f.storage().claim(claim_of("w", 2)).size() == 2u);
 }
 
+// Issue 9 item 2: a host claims only jobs whose executor it has; the others stay pending
+// for a host that has theirs (before, a shell-only host claimed an http job and killed it).
+BOOST_AUTO_TEST_CASE_TEMPLATE(claim_takes_only_jobs_of_the_claimers_executors, F, fixtures) {
+  F f;
+  job web = make_job("web", 9), shell = make_job("shell", 1), custom = make_job("custom", 5);
+  web.executor = "http";
+  custom.executor = "my-plugin";
+  f.storage().insert({web, shell, custom});
+
+  auto shell_only = claim_of("shell-host", 10);
+  shell_only.executors = std::vector<std::string>{"shell"};
+  BOOST_TEST(ids(f.storage().claim(shell_only)) == std::vector<std::string>{"shell"}, boost::test_tools::per_element());
+  BOOST_TEST(f.storage().claim(shell_only).empty());  // http and my-plugin are not its to take
+
+  auto none = claim_of("metrics-only-host", 10);
+  none.executors = std::vector<std::string>{};  // loaded no executor: claims nothing
+  BOOST_TEST(f.storage().claim(none).empty());
+  BOOST_TEST(f.storage().get("web")->state == job_state::pending);
+
+  auto both = claim_of("full-host", 10);
+  both.executors = std::vector<std::string>{"my-plugin", "http"};
+  both.queues = {"default"};
+  BOOST_TEST(ids(f.storage().claim(both)) == (std::vector<std::string>{"web", "custom"}), boost::test_tools::per_element());
+  BOOST_TEST(f.storage().get("web")->attempts == 1);
+  BOOST_TEST(f.storage().get("web")->lease_owner == "full-host");
+
+  f.storage().insert({make_job("later")});
+  BOOST_TEST(ids(f.storage().claim(claim_of("any-executor", 10))) == std::vector<std::string>{"later"},
+             boost::test_tools::per_element());  // nullopt: any executor
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(waiting_by_executor_counts_pending_and_failed, F, fixtures) {
+  F f;
+  job h1 = make_job("h1"), h2 = make_job("h2"), s1 = make_job("s1"), s2 = make_job("s2");
+  h1.executor = h2.executor = "http";
+  f.storage().insert({h1, h2, s1, s2});
+  auto shell = claim_of("w", 2);
+  shell.executors = std::vector<std::string>{"shell"};
+  BOOST_REQUIRE(f.storage().claim(shell).size() == 2u);
+  f.storage().finish(finish_of("s1", "w", job_state::completed));
+  auto failed = finish_of("s2", "w", job_state::failed);
+  failed.run_at = t0 + 1h;
+  f.storage().finish(failed);
+  const auto waiting = f.storage().waiting_by_executor();
+  BOOST_TEST(waiting.size() == 2u);
+  BOOST_TEST(waiting.at("http") == 2u);
+  BOOST_TEST(waiting.at("shell") == 1u);  // s2 waits for its retry; s1 is done
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(next_due_is_the_earliest_job_the_claimer_could_take, F, fixtures) {
+  F f;
+  job soon_http = make_job("soon-http", 0, t0 + 5s), later_shell = make_job("later-shell", 9, t0 + 1h);
+  job mail = make_job("mail", 0, t0 + 10s);
+  soon_http.executor = "http";
+  mail.queue = "mail";
+  f.storage().insert({soon_http, later_shell, mail});
+  auto any = claim_of("w", 1);
+  BOOST_TEST((f.storage().next_due(any) == t0 + 5s));
+  auto shell = claim_of("w", 1);
+  shell.executors = std::vector<std::string>{"shell"};
+  BOOST_TEST((f.storage().next_due(shell) == t0 + 10s));
+  shell.queues = {"default"};
+  BOOST_TEST((f.storage().next_due(shell) == t0 + 1h));
+  shell.executors = std::vector<std::string>{};
+  BOOST_TEST(!f.storage().next_due(shell).has_value());
+  auto none = claim_of("w", 1);
+  none.executors = std::vector<std::string>{"nothing-like-this"};
+  BOOST_TEST(!f.storage().next_due(none).has_value());
+  BOOST_TEST(f.storage().claim(claim_of("w", 5, t0 + 2h)).size() == 3u);
+  BOOST_TEST(!f.storage().next_due(any).has_value());  // claimed: nothing waits
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(claim_opens_an_attempt_and_finish_closes_it, F, fixtures) {
   F f;
   f.storage().insert({make_job("j")});
@@ -404,7 +476,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(workers_registry, F, fixtures) {
   BOOST_REQUIRE(ws.size() == 1u);
   BOOST_TEST(ws[0].slots == 4);
   BOOST_TEST((ws[0].heartbeat_at == t0 + 10s));
+  BOOST_TEST(!ws[0].executors.has_value());  // not said: any
+  w.executors = std::vector<std::string>{"http", "shell"};
+  f.storage().upsert_worker(w);
+  worker_info metrics_only = w;
+  metrics_only.id = "host:2:b";
+  metrics_only.started_at = t0 + 1s;
+  metrics_only.executors = std::vector<std::string>{};
+  f.storage().upsert_worker(metrics_only);
+  ws = f.storage().workers();
+  BOOST_REQUIRE(ws.size() == 2u);
+  BOOST_REQUIRE(ws[0].executors.has_value());
+  BOOST_TEST(*ws[0].executors == (std::vector<std::string>{"http", "shell"}), boost::test_tools::per_element());
+  BOOST_REQUIRE(ws[1].executors.has_value());
+  BOOST_TEST(ws[1].executors->empty());
   f.storage().remove_worker("host:1:a");
+  f.storage().remove_worker("host:2:b");
   BOOST_TEST(f.storage().workers().empty());
 }
 

@@ -265,4 +265,84 @@ BOOST_AUTO_TEST_CASE(token_cross_site_and_headers) {
   BOOST_TEST(app.handle(fetch_site).status == 403);
 }
 
+BOOST_AUTO_TEST_CASE(host_names_answered) {
+  using net::host_of;
+  BOOST_TEST(host_of("LocalHost:8080") == "localhost");
+  BOOST_TEST(host_of("[::1]:80") == "[::1]");
+  BOOST_TEST(host_of("127.0.0.1") == "127.0.0.1");
+  for (const char* bad : {"", ":80", "a b", "user@127.0.0.1", "127.0.0.1:80/x", "[::1", "[::1]x", "h:", "h:123456", "h:8a", "[]"})
+    BOOST_TEST(host_of(bad).empty(), bad);
+  net::host_allowlist hosts;
+  hosts.allow_bound("0.0.0.0");
+  hosts.allow("Proxy.Example");
+  hosts.allow("::2");
+  auto allows = [&](const char* h, const char* local = "") {
+    const std::string v = h;
+    return hosts.allows(&v, local);
+  };
+  BOOST_TEST(allows("localhost:1"));
+  BOOST_TEST(allows("127.0.0.1:8080"));
+  BOOST_TEST(allows("[::1]:8080"));
+  BOOST_TEST(allows("0.0.0.0:8080"));
+  BOOST_TEST(allows("proxy.example"));
+  BOOST_TEST(allows("[::2]"));
+  BOOST_TEST(allows("192.168.7.7:80", "192.168.7.7"));  // the interface the request came in on
+  BOOST_TEST(!allows("rebind.evil:8080"));
+  BOOST_TEST(!allows("localhost.evil"));
+  BOOST_TEST(!allows("sub.proxy.example"));
+  BOOST_TEST(!allows("192.168.7.8", "192.168.7.7"));
+  BOOST_TEST(!hosts.allows(nullptr, "127.0.0.1"));
+  BOOST_TEST(!net::normalize_allowed_host("x.example:80"));
+  BOOST_TEST(!net::normalize_allowed_host("http://x"));
+  BOOST_TEST(net::normalize_allowed_host("X.Example").value_or("") == "x.example");
+  std::string bad;
+  BOOST_TEST(net::split_host_list("a.example, b.example,,bad/x", &bad).size() == 2u);
+  BOOST_TEST(bad == "bad/x");
+
+  temp_queue tq;
+  web_app app(*tq.q, "");
+  auto rebound = request("POST", "/api/jobs", R"({"command":"id"})");
+  rebound.headers = {{"host", "rebind.evil:8080"}, {"origin", "http://rebind.evil:8080"}};
+  const http_response r = app.handle(rebound);
+  BOOST_TEST(r.status == 421);
+  BOOST_TEST(r.body.find("queuectl.web.foreign_host") != std::string::npos);
+  BOOST_TEST(tq.q->list({}).empty());
+  auto page = request("GET", "/");
+  page.headers = {{"host", "rebind.evil"}};
+  BOOST_TEST(app.handle(page).status == 421);
+  page.headers = {};
+  BOOST_TEST(app.handle(page).status == 421);  // no Host at all
+}
+
+BOOST_AUTO_TEST_CASE(one_bearer_rule) {
+  const std::string ok = "Bearer t0k", lower = "bearer t0k", upper = "BEARER t0k", wrong_case = "Bearer T0K",
+                    empty = "Bearer ", basic = "Basic dDBr", longer = "Bearer t0kk";
+  BOOST_TEST(net::bearer_matches(&ok, "t0k"));
+  BOOST_TEST(net::bearer_matches(&lower, "t0k"));
+  BOOST_TEST(net::bearer_matches(&upper, "t0k"));
+  BOOST_TEST(!net::bearer_matches(&wrong_case, "t0k"));
+  BOOST_TEST(!net::bearer_matches(&empty, "t0k"));
+  BOOST_TEST(!net::bearer_matches(&basic, "t0k"));
+  BOOST_TEST(!net::bearer_matches(&longer, "t0k"));
+  BOOST_TEST(!net::bearer_matches(nullptr, "t0k"));
+  BOOST_TEST(!net::bearer_matches(&ok, ""));
+}
+
+BOOST_AUTO_TEST_CASE(error_bodies_are_ascii_json) {
+  BOOST_TEST(json_string("a\"b\\c") == R"("a\"b\\c")");
+  BOOST_TEST(json_string("<script>&") == R"("\u003cscript\u003e\u0026")");
+  BOOST_TEST(json_string("\x1b[31m\n") == R"("\u001b[31m\u000a")");
+  BOOST_TEST(json_string("\xff\xfe") == R"("\ufffd\ufffd")");
+  BOOST_TEST(json_string("\xc3\xa9") == R"("\u00e9")");
+  BOOST_TEST(json_string("\xf0\x9f\x98\x80") == R"("\ud83d\ude00")");
+  BOOST_TEST(json_string("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");  // a UTF-16 surrogate is not UTF-8
+  BOOST_TEST(json_string("\xc0\xaf") == R"("\ufffd\ufffd")");              // overlong '/'
+  BOOST_TEST(json_string("\xe2\x82") == R"("\ufffd\ufffd")");              // cut short
+  const http_response r = error_response(404, "x.y", "no job with id '\xff<b>'");
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  BOOST_TEST(!d.HasParseError());
+  BOOST_TEST(r.body.find('<') == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

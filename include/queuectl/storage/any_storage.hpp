@@ -36,6 +36,7 @@ class any_storage {
 
   void insert(const std::vector<job>& jobs) { impl_->insert(jobs); }
   std::vector<job> claim(const claim_request& r) { return impl_->claim(r); }
+  std::optional<time_point> next_due(const claim_request& r) { return impl_->next_due(r); }
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
     return impl_->renew_lease(id, owner, until);
   }
@@ -49,6 +50,7 @@ class any_storage {
   std::vector<job> list(const list_filter& f) { return impl_->list(f); }
   state_counts counts() { return impl_->counts(); }
   std::map<std::string, state_counts> counts_by_queue() { return impl_->counts_by_queue(); }
+  std::map<std::string, std::size_t> waiting_by_executor() { return impl_->waiting_by_executor(); }
   std::vector<attempt_record> attempts(std::string_view id) { return impl_->attempts(id); }
   std::size_t purge(const purge_filter& f) { return impl_->purge(f); }
   std::optional<std::string> get_config(std::string_view key) { return impl_->get_config(key); }
@@ -65,6 +67,7 @@ class any_storage {
     virtual ~interface() = default;
     virtual void insert(const std::vector<job>&) = 0;
     virtual std::vector<job> claim(const claim_request&) = 0;
+    virtual std::optional<time_point> next_due(const claim_request&) = 0;
     virtual bool renew_lease(std::string_view, std::string_view, time_point) = 0;
     virtual bool finish(const finish_request&) = 0;
     virtual bool release(std::string_view, std::string_view, time_point) = 0;
@@ -76,6 +79,7 @@ class any_storage {
     virtual std::vector<job> list(const list_filter&) = 0;
     virtual state_counts counts() = 0;
     virtual std::map<std::string, state_counts> counts_by_queue() = 0;
+    virtual std::map<std::string, std::size_t> waiting_by_executor() = 0;
     virtual std::vector<attempt_record> attempts(std::string_view) = 0;
     virtual std::size_t purge(const purge_filter&) = 0;
     virtual std::optional<std::string> get_config(std::string_view) = 0;
@@ -93,6 +97,7 @@ class any_storage {
     explicit model(std::unique_ptr<S> storage) : s(std::move(storage)) {}
     void insert(const std::vector<job>& j) override { s->insert(j); }
     std::vector<job> claim(const claim_request& r) override { return s->claim(r); }
+    std::optional<time_point> next_due(const claim_request& r) override { return s->next_due(r); }
     bool renew_lease(std::string_view id, std::string_view o, time_point t) override { return s->renew_lease(id, o, t); }
     bool finish(const finish_request& r) override { return s->finish(r); }
     bool release(std::string_view id, std::string_view o, time_point t) override { return s->release(id, o, t); }
@@ -104,6 +109,7 @@ class any_storage {
     std::vector<job> list(const list_filter& f) override { return s->list(f); }
     state_counts counts() override { return s->counts(); }
     std::map<std::string, state_counts> counts_by_queue() override { return s->counts_by_queue(); }
+    std::map<std::string, std::size_t> waiting_by_executor() override { return s->waiting_by_executor(); }
     std::vector<attempt_record> attempts(std::string_view id) override { return s->attempts(id); }
     std::size_t purge(const purge_filter& f) override { return s->purge(f); }
     std::optional<std::string> get_config(std::string_view k) override { return s->get_config(k); }

@@ -53,7 +53,7 @@ class memory_storage {
     std::vector<job> out;
     for (auto it = due_.begin(); it != due_.end() && out.size() < req.max_jobs;) {
       job& j = jobs_.at(it->second);
-      if (!req.queues.empty() && std::find(req.queues.begin(), req.queues.end(), j.queue) == req.queues.end()) {
+      if (!matches(req, j)) {
         ++it;
         continue;
       }
@@ -73,6 +73,21 @@ class memory_storage {
       out.push_back(j);
     }
     return out;
+  }
+
+  std::optional<time_point> next_due(const claim_request& req) {
+    std::lock_guard lock(mu_);
+    std::optional<time_point> best;
+    auto consider = [&](const std::string& id) {
+      const job& j = jobs_.at(id);
+      if (matches(req, j) && (!best || j.run_at < *best)) best = j.run_at;
+    };
+    for (const auto& [_, id] : due_) consider(id);
+    for (const auto& [_, id] : scheduled_) {  // in run_at order: the first match is their earliest
+      if (best && jobs_.at(id).run_at >= *best) break;
+      consider(id);
+    }
+    return best;
   }
 
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
@@ -220,6 +235,14 @@ class memory_storage {
     return out;
   }
 
+  std::map<std::string, std::size_t> waiting_by_executor() {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::size_t> out;
+    for (const auto& [_, j] : jobs_)
+      if (claimable(j.state)) ++out[j.executor];
+    return out;
+  }
+
   std::vector<attempt_record> attempts(std::string_view id) {
     std::lock_guard lock(mu_);
     auto it = attempts_.find(std::string(id));
@@ -302,6 +325,10 @@ class memory_storage {
   using scheduled_key = std::tuple<std::int64_t, std::int64_t>;       // run_at, seq
 
   static bool claimable(job_state s) { return s == job_state::pending || s == job_state::failed; }
+  static bool matches(const claim_request& req, const job& j) {
+    return (req.queues.empty() || std::find(req.queues.begin(), req.queues.end(), j.queue) != req.queues.end()) &&
+           covers_executor(req.executors, j.executor);
+  }
   static due_key due_key_of(const job& j) { return {-j.priority, to_ms(j.run_at), j.seq}; }
   static scheduled_key scheduled_key_of(const job& j) { return {to_ms(j.run_at), j.seq}; }
 

@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/storage/detail/db_clock.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 
 namespace queuectl {
@@ -80,11 +82,18 @@ struct postgresql_options {
   /// a lost connection, with the reason — e.g. to log a database outage. Must not throw.
   std::function<void(const std::string&)> on_retry;
   /// How often the offset between this host's clock and the database's is measured again
-  /// (0: only when the storage is opened).
+  /// (0: only when the storage is opened, and after a clock step).
   milliseconds clock_resync{60000};
+  /// A wall clock that moves this far from the database time carried forward by the
+  /// monotonic clock counts as stepped: the offset follows at the next operation and is
+  /// measured again (docs/deploy.md, "Clock skew and steps").
+  milliseconds clock_step{250};
   /// The clock callers' times come from (basic_queue passes queuectl::now()); tests use it
-  /// to play a host whose clock is off. Empty: queuectl::now.
+  /// to play a host whose clock is off or steps. Empty: queuectl::now.
   std::function<time_point()> local_clock;
+  /// The monotonic clock the database time is carried forward with between measurements
+  /// (tests inject one). Empty: std::chrono::steady_clock.
+  std::function<std::chrono::steady_clock::time_point()> monotonic_clock;
 };
 
 /// @brief Keeps the queue in a PostgreSQL database, shared by any number of hosts.
@@ -98,6 +107,9 @@ struct postgresql_options {
 ///   `clock_resync`, and stores every time on the database's timeline: leases, due times
 ///   and lapse checks of hosts whose clocks disagree all compare against one clock. Times
 ///   read back are translated to the caller's clock, so a value round-trips exactly.
+///   Between measurements the database time is carried forward by the monotonic clock: a
+///   step of the wall clock (more than `clock_step`) is noticed at the next operation and
+///   followed at once, not at the next resync.
 ///   (Callers pass `now` explicitly — the storage_policy contract — so the times must come
 ///   from `postgresql_options::local_clock`; basic_queue uses queuectl::now(), the default.)
 /// - **Connections** come from a soci::connection_pool of `pool_size` sessions, opened on
@@ -112,7 +124,7 @@ struct postgresql_options {
 ///   for them.
 class postgresql_storage {
  public:
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = storage_schema_version;
 
   /// @param connection a libpq connection string: `postgresql://user@host:port/db?…` or
   ///                   `host=… dbname=…`
@@ -130,6 +142,7 @@ class postgresql_storage {
       throw error(error_kind::invalid_input, "queuectl.storage.postgresql.channel",
                   "channel name must have 1..63 characters");
     if (!opts_.local_clock) opts_.local_clock = [] { return queuectl::now(); };
+    clock_ = detail::db_clock(std::max<long long>(1, opts_.clock_step.count()));
     pool_ = std::make_unique<soci::connection_pool>(opts_.pool_size);
     slots_ = std::vector<slot>(opts_.pool_size);
     const milliseconds running_budget = opts_.retry_budget;
@@ -173,6 +186,7 @@ class postgresql_storage {
   }
 
   std::vector<job> claim(const claim_request& req) {
+    if (req.executors && req.executors->empty()) return {};  // runs nothing: takes nothing
     auto out = run([&](leased& l) {
       std::vector<job> got;
       hot& h = l.statements();
@@ -180,6 +194,8 @@ class postgresql_storage {
       h.now = db(req.now);
       h.until = db(req.lease_until);
       h.limit = static_cast<long long>(std::min<std::size_t>(req.max_jobs, 100000));
+      h.any_executor = req.executors ? 0 : 1;
+      h.executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
       auto collect = [&](soci::statement& st, soci::row& r) {
         if (st.execute(true)) {
           do got.push_back(to_local(detail::job_from_row(r)));
@@ -199,6 +215,8 @@ class postgresql_storage {
         st.exchange(soci::use(h.until, "until"));
         st.exchange(soci::use(h.now, "now"));
         st.exchange(soci::use(h.limit, "lim"));
+        st.exchange(soci::use(h.any_executor, "anyex"));
+        st.exchange(soci::use(h.executors, "ex"));
         for (std::size_t i = 0; i < req.queues.size(); ++i)
           st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
         st.exchange(soci::into(r));
@@ -213,6 +231,30 @@ class postgresql_storage {
                                       : a.seq < b.seq;
     });
     return out;
+  }
+
+  std::optional<time_point> next_due(const claim_request& req) {
+    if (req.executors && req.executors->empty()) return std::nullopt;
+    return run([&](leased& l) {
+      std::optional<time_point> first;
+      const int any_executor = req.executors ? 0 : 1, any_queue = req.queues.empty() ? 1 : 0;
+      const std::string executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
+      const std::string queues = detail::names_to_json(req.queues);
+      select_rows(
+          l.sql,
+          std::string("SELECT MIN(run_at) FROM jobs WHERE state IN ('pending', 'failed')") + executor_filter +
+              " AND (:anyq = 1 OR queue = ANY(ARRAY(SELECT json_array_elements_text(CAST(:qs AS json)))))",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(any_executor, "anyex"));
+            st.exchange(soci::use(executors, "ex"));
+            st.exchange(soci::use(any_queue, "anyq"));
+            st.exchange(soci::use(queues, "qs"));
+          },
+          [&](const soci::row& r) {
+            if (auto ms = detail::row_opt_int(r, 0)) first = local(*ms);
+          });
+      return first;
+    });
   }
 
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
@@ -241,6 +283,7 @@ class postgresql_storage {
       h.error = detail::pg_text(f.last_error);  // executor output may be any bytes
       h.output = detail::pg_text(f.output);
       h.count = 0;
+      h.notified = 0;
       h.finish->execute(true);
       return h.count == 1;
     });
@@ -417,6 +460,17 @@ class postgresql_storage {
     });
   }
 
+  std::map<std::string, std::size_t> waiting_by_executor() {
+    return run([&](leased& l) {
+      std::map<std::string, std::size_t> out;
+      select_rows(
+          l.sql, "SELECT executor, COUNT(*) FROM jobs WHERE state IN ('pending', 'failed') GROUP BY executor",
+          [](soci::statement&) {},
+          [&](const soci::row& r) { out[detail::row_text(r, 0)] = static_cast<std::size_t>(detail::row_int(r, 1)); });
+      return out;
+    });
+  }
+
   std::vector<attempt_record> attempts(std::string_view id) {
     return run([&](leased& l) {
       std::vector<attempt_record> out;
@@ -489,12 +543,14 @@ class postgresql_storage {
     run([&](leased& l) {
       const long long pid = w.pid, started = db(w.started_at), beat = db(w.heartbeat_at);
       const int slots = w.slots;
-      l.sql
-          << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at) VALUES(:id, :h, :p, :s, :st, "
-             ":hb) "
-             "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
-             "heartbeat_at = excluded.heartbeat_at",
-          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat);
+      const std::string executors = w.executors ? detail::names_to_json(*w.executors) : std::string();
+      soci::indicator executors_ind = w.executors ? soci::i_ok : soci::i_null;
+      l.sql << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at, executors) "
+               "VALUES(:id, :h, :p, :s, :st, :hb, :ex) "
+               "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
+               "heartbeat_at = excluded.heartbeat_at, executors = excluded.executors",
+          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat),
+          soci::use(executors, executors_ind);
     });
   }
   void remove_worker(std::string_view id) {
@@ -549,17 +605,22 @@ class postgresql_storage {
     });
   }
 
-  /// The claim query's plan, for tests and diagnostics (`EXPLAIN`).
-  std::vector<std::string> claim_query_plan() {
+  /// The claim query's plan, for tests and diagnostics (`EXPLAIN`), for a claimer of
+  /// the executors `executors` (nullopt: any).
+  std::vector<std::string> claim_query_plan(const std::optional<std::vector<std::string>>& executors = std::nullopt) {
     return run([&](leased& l) {
       std::vector<std::string> out;
       const long long n = db(queuectl::now()), lim = 1;
+      const int any_executor = executors ? 0 : 1;
+      const std::string names = executors ? detail::names_to_json(*executors) : "[]";
       select_rows(
           l.sql,
-          "EXPLAIN SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now "
-          "ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED",
+          std::string("EXPLAIN SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now") +
+              executor_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED",
           [&](soci::statement& st) {
             st.exchange(soci::use(n, "now"));
+            st.exchange(soci::use(any_executor, "anyex"));
+            st.exchange(soci::use(names, "ex"));
             st.exchange(soci::use(lim, "lim"));
           },
           [&](const soci::row& r) { out.push_back(detail::row_text(r, 0)); });
@@ -571,9 +632,9 @@ class postgresql_storage {
   /// Statements of the hot paths, prepared once per connection and re-executed with new
   /// values in their bound variables.
   struct hot {
-    std::string id, owner, state, outcome, error, output;
-    long long now = 0, until = 0, run_at = 0, limit = 1, count = 0;
-    int failed = 0, exit_code = 0;
+    std::string id, owner, state, outcome, error, output, executors = "[]";
+    long long now = 0, until = 0, run_at = 0, limit = 1, count = 0, notified = 0;
+    int failed = 0, exit_code = 0, any_executor = 1;
     soci::indicator exit_code_ind = soci::i_null;
     soci::row row;
     std::unique_ptr<soci::statement> claim, finish, renew;
@@ -732,6 +793,14 @@ class postgresql_storage {
     return what;
   }
 
+  /// "… ERROR:  permission denied for schema q LINE 1: …" -> "permission denied for schema q".
+  static std::string server_reason(std::string what) {
+    if (const auto p = what.find("ERROR:"); p != std::string::npos) what.erase(0, what.find_first_not_of(' ', p + 6));
+    if (const auto p = what.find(" LINE "); p != std::string::npos) what.erase(p);
+    while (!what.empty() && what.back() == ' ') what.pop_back();
+    return what;
+  }
+
   static error translate(const soci::soci_error& e) {
     if (auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
       const std::string state = pe->sqlstate();
@@ -785,36 +854,56 @@ class postgresql_storage {
     }
   }
 
-  /// Measures database clock − local clock (best of three by round trip) when the
-  /// storage opens and every clock_resync; a new value is taken only when it moved by more
-  /// than measurement noise, so times written and read back stay exact.
+  /// Keeps the offset between the callers' clock and the database's right (detail::db_clock):
+  /// measures it (best of three by round trip) when the storage opens, every clock_resync,
+  /// and at once when the wall clock stepped — detected on every operation by comparing
+  /// it with the database time carried forward by the monotonic clock since the last
+  /// measurement. Between measurements the offset stays put, so times round-trip exactly.
   void maybe_sync_clock(soci::session& sql) {
-    using steady = std::chrono::steady_clock;
-    const long long now_ns = steady::now().time_since_epoch().count();
-    long long due = next_sync_.load();
-    if (synced_.load() && (opts_.clock_resync.count() <= 0 || now_ns < due)) return;
-    if (synced_.load() &&
-        !next_sync_.compare_exchange_strong(due, now_ns + std::chrono::nanoseconds(opts_.clock_resync).count()))
-      return;  // another thread is measuring
-    long long best_rtt = std::numeric_limits<long long>::max(), best = 0;
+    {
+      std::lock_guard lock(clock_mu_);
+      if (clock_.synced()) {
+        const long long steady_ns = monotonic_ns();
+        if (clock_.check(to_ms(opts_.local_clock()), steady_ns)) {  // stepped: follow now, confirm soon
+          off_.store(clock_.offset_ms());
+          resync_due_ = true;
+        }
+        const bool periodic = opts_.clock_resync.count() > 0 && steady_ns >= next_sync_ns_;
+        if (syncing_ || !(periodic || resync_due_)) return;
+      }
+      syncing_ = true;  // this thread measures; the others carry on with the current offset
+    }
+    struct done_guard {
+      postgresql_storage& s;
+      ~done_guard() {
+        std::lock_guard lock(s.clock_mu_);
+        s.syncing_ = false;
+      }
+    } done{*this};
+    long long best_rtt_ns = std::numeric_limits<long long>::max(), best_db = 0, best_local = 0, best_mid = 0;
     for (int i = 0; i < 3; ++i) {
       const long long local_ms = to_ms(opts_.local_clock());
-      const auto s = steady::now();
+      const long long start_ns = monotonic_ns();
       long long db_ms = 0;
       sql << "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)", soci::into(db_ms);
-      const long long rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - s).count();
-      if (rtt_us < best_rtt) {
-        best_rtt = rtt_us;
-        best = db_ms - (local_ms + rtt_us / 2000);
+      const long long rtt_ns = monotonic_ns() - start_ns;
+      if (rtt_ns < best_rtt_ns) {
+        best_rtt_ns = rtt_ns;
+        best_db = db_ms;
+        best_local = local_ms + rtt_ns / 2000000;  // the wall clock when the server read its own
+        best_mid = start_ns + rtt_ns / 2;
       }
     }
-    if (!synced_.load()) {
-      off_.store(best);
-      next_sync_.store(now_ns + std::chrono::nanoseconds(opts_.clock_resync).count());
-      synced_.store(true);
-    } else if (std::llabs(best - off()) > std::max<long long>(20, best_rtt / 1000)) {
-      off_.store(best);
-    }
+    std::lock_guard lock(clock_mu_);
+    clock_.measured(best_db, best_local, best_mid, std::max<long long>(20, best_rtt_ns / 1000000));
+    off_.store(clock_.offset_ms());
+    next_sync_ns_ = monotonic_ns() + std::chrono::nanoseconds(opts_.clock_resync).count();
+    resync_due_ = false;
+  }
+
+  long long monotonic_ns() const {
+    const auto t = opts_.monotonic_clock ? opts_.monotonic_clock() : std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
 
   void send_notify(soci::session& sql) {
@@ -920,12 +1009,18 @@ class postgresql_storage {
     throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "a job id of the batch already exists");
   }
 
+  /// Only jobs of the claimer's executors (:anyex = 1: any; :ex a JSON array of names).
+  /// ARRAY(…) is computed once per statement (an InitPlan), then tested on each row the
+  /// claim index yields, in claim order.
+  static constexpr const char* executor_filter =
+      " AND (:anyex = 1 OR executor = ANY(ARRAY(SELECT json_array_elements_text(CAST(:ex AS json)))))";
+
   static std::string claim_sql(const std::string& queue_filter) {
     return std::string(
                "WITH claimed AS (UPDATE jobs SET state = 'processing', attempts = attempts + 1, "
                "attempt_seq = attempt_seq + 1, lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
                "WHERE seq IN (SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now") +
-           queue_filter +
+           executor_filter + queue_filter +
            " ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED) "
            "AND state IN ('pending', 'failed') RETURNING " +
            detail::job_columns +
@@ -950,17 +1045,22 @@ class postgresql_storage {
     h->claim->exchange(soci::use(h->until, "until"));
     h->claim->exchange(soci::use(h->now, "now"));
     h->claim->exchange(soci::use(h->limit, "lim"));
+    h->claim->exchange(soci::use(h->any_executor, "anyex"));
+    h->claim->exchange(soci::use(h->executors, "ex"));
     h->claim->exchange(soci::into(h->row));
     h->claim->define_and_bind();
     // Finishing the job and closing its attempt is one statement: one round trip, atomic.
+    // A job that failed and will be retried wakes idle hosts (they then sleep until its
+    // run_at), as enqueue does: hosts with a live listener poll only as a safety net.
     h->finish = prepare(
         sql,
         "WITH f AS (UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, "
         "lease_owner = '', lease_expires_at = NULL, run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
         "WHERE id = :id AND state = 'processing' AND lease_owner = :o RETURNING id), "
         "a AS (UPDATE attempts SET finished_at = :now, outcome = :oc, exit_code = :code, output = :out, error = :err "
-        "FROM f WHERE attempts.job_id = f.id AND attempts.outcome = 'running') "
-        "SELECT COUNT(*) FROM f");
+        "FROM f WHERE attempts.job_id = f.id AND attempts.outcome = 'running'), "
+        "n AS (SELECT CAST(pg_notify(:ch, '') AS TEXT) FROM f WHERE :failed = 1) "
+        "SELECT (SELECT COUNT(*) FROM f), (SELECT COUNT(*) FROM n)");
     h->finish->exchange(soci::use(h->state, "s"));
     h->finish->exchange(soci::use(h->now, "now"));
     h->finish->exchange(soci::use(h->error, "err"));
@@ -971,7 +1071,9 @@ class postgresql_storage {
     h->finish->exchange(soci::use(h->owner, "o"));
     h->finish->exchange(soci::use(h->outcome, "oc"));
     h->finish->exchange(soci::use(h->output, "out"));
+    h->finish->exchange(soci::use(opts_.channel, "ch"));
     h->finish->exchange(soci::into(h->count));
+    h->finish->exchange(soci::into(h->notified));
     h->finish->define_and_bind();
     h->renew = prepare(
         sql, "UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' AND lease_owner = :o");
@@ -982,24 +1084,68 @@ class postgresql_storage {
     return h;
   }
 
-  /// Creates or upgrades the schema. Hosts starting together serialize on an advisory
-  /// lock (per schema), so the CREATEs never race.
+  /// The schema version recorded in the database; 0 when there is no schema yet. Only
+  /// reads, so a role without CREATE rights can run it. The catalog is asked by schema
+  /// name, not through the session's search_path: that is resolved once per transaction,
+  /// and a schema another host created meanwhile (hosts opening a new database at once)
+  /// would stay invisible until the next one.
+  int recorded_version(soci::session& sql) const {
+    const std::string schema = opts_.schema;
+    int tables = 0;
+    sql << "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_version' "
+           "AND schemaname = COALESCE(NULLIF(:s, ''), current_schema())",
+        soci::use(schema), soci::into(tables);
+    if (tables == 0) return 0;
+    int version = 0;
+    soci::indicator ind = soci::i_null;
+    const std::string table = schema.empty() ? "schema_version" : "\"" + schema + "\".schema_version";
+    sql << "SELECT MAX(version) FROM " + table, soci::into(version, ind);
+    return ind == soci::i_null ? 0 : version;
+  }
+
+  void refuse_newer(int version) const {
+    if (version > schema_version)
+      throw error(error_kind::storage, "queuectl.storage.schema_too_new",
+                  "the database has schema version " + std::to_string(version) + "; this queuectl understands up to " +
+                      std::to_string(schema_version) + ": upgrade queuectl");
+  }
+
+  /// Checks the schema version first and runs DDL only when a migration is due, so the
+  /// least-privilege role of docs/deploy.md (SELECT, INSERT, UPDATE, DELETE) can open a
+  /// database its owner created or upgraded (`queuectl migrate`).
   void migrate(soci::session& sql) {
+    const int found = recorded_version(sql);
+    refuse_newer(found);
+    if (found == schema_version) return;
+    try {
+      upgrade(sql);
+    } catch (const soci::soci_error& e) {
+      auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e);
+      if (pe == nullptr || pe->sqlstate() != "42501") throw;  // insufficient_privilege only
+      throw error(error_kind::storage, "queuectl.storage.migration_needed",
+                  "the database schema is at version " + std::to_string(found) + " and this queuectl needs version " +
+                      std::to_string(schema_version) + ", but this role may not change it (" +
+                      server_reason(message(e)) + "): run `queuectl migrate` once as the schema's owner");
+    }
+  }
+
+  /// Creates or upgrades the schema, one version step at a time. Hosts starting together
+  /// serialize on an advisory lock (per schema), so the DDL never races.
+  void upgrade(soci::session& sql) {
     txn tx(sql);
     const std::string schema = opts_.schema;
     int locked = 0;
     sql << "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:cls, hashtext(COALESCE(NULLIF(:s, ''), current_schema())))) x",
         soci::use(lock_class), soci::use(schema), soci::into(locked);
-    if (!schema.empty()) sql << "CREATE SCHEMA IF NOT EXISTS \"" + schema + "\"";
+    const int version = recorded_version(sql);  // again, under the lock: another host may have migrated
+    refuse_newer(version);
+    if (version == schema_version) return;  // rolled back: nothing was written
+    if (!schema.empty()) {  // CREATE SCHEMA needs CREATE on the database even when the schema exists
+      int exists = 0;
+      sql << "SELECT COUNT(*) FROM pg_namespace WHERE nspname = :s", soci::use(schema), soci::into(exists);
+      if (exists == 0) sql << "CREATE SCHEMA \"" + schema + "\"";
+    }
     sql << "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)";
-    int version = 0;
-    soci::indicator ind = soci::i_null;
-    sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
-    if (ind == soci::i_null) version = 0;
-    if (version > schema_version)
-      throw error(error_kind::storage, "queuectl.storage.schema_too_new",
-                  "the database has schema version " + std::to_string(version) + "; this queuectl understands up to " +
-                      std::to_string(schema_version) + ": upgrade queuectl");
     if (version < 1) {
       sql << "CREATE TABLE IF NOT EXISTS jobs("
              "seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
@@ -1027,6 +1173,11 @@ class postgresql_storage {
       const int v = 1;
       sql << "INSERT INTO schema_version(version) VALUES(:v)", soci::use(v);
     }
+    if (version < 2) {  // executor-aware claims: workers record the executors they claim for (NULL: any)
+      sql << "ALTER TABLE workers ADD COLUMN IF NOT EXISTS executors TEXT";
+      const int v = 2;
+      sql << "INSERT INTO schema_version(version) VALUES(:v)", soci::use(v);
+    }
     tx.commit();
   }
 
@@ -1035,9 +1186,12 @@ class postgresql_storage {
   std::string conn_;       // as given (for listeners)
   std::string soci_conn_;  // keyword form handed to SOCI
   postgresql_options opts_;
-  std::atomic<long long> off_{0};
-  std::atomic<bool> synced_{false};
-  std::atomic<long long> next_sync_{0};
+  std::atomic<long long> off_{0};  // clock_.offset_ms(), readable without the mutex
+  std::mutex clock_mu_;            // guards the members below
+  detail::db_clock clock_;
+  long long next_sync_ns_ = 0;
+  bool resync_due_ = false;
+  bool syncing_ = false;
   std::unique_ptr<soci::connection_pool> pool_;
   std::vector<slot> slots_;  // after pool_: destroyed first
 };

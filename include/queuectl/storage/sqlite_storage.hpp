@@ -55,7 +55,7 @@ struct sqlite_options {
 /// letter queue, numbering continues, so no history is overwritten.
 class sqlite_storage {
  public:
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = storage_schema_version;
 
   explicit sqlite_storage(std::string path, sqlite_options opts = {}) : path_(std::move(path)), opts_(std::move(opts)) {
     if (opts_.read_only) {
@@ -135,6 +135,7 @@ class sqlite_storage {
   }
 
   std::vector<job> claim(const claim_request& req) {
+    if (req.executors && req.executors->empty()) return {};  // runs nothing: takes nothing
     return locked([&] {
       std::vector<job> out;
       std::vector<int> numbers;
@@ -144,6 +145,8 @@ class sqlite_storage {
       h.now = to_ms(req.now);
       h.until = to_ms(req.lease_until);
       h.limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
+      h.any_executor = req.executors ? 0 : 1;
+      h.executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
       auto collect = [&](soci::statement& st, soci::row& r) {
         if (st.execute(true)) {
           do {
@@ -165,6 +168,8 @@ class sqlite_storage {
         st.exchange(soci::use(h.until, "until"));
         st.exchange(soci::use(h.now, "now"));
         st.exchange(soci::use(h.limit, "lim"));
+        st.exchange(soci::use(h.any_executor, "anyex"));
+        st.exchange(soci::use(h.executors, "ex"));
         for (std::size_t i = 0; i < req.queues.size(); ++i) st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
         st.exchange(soci::into(r));
         st.define_and_bind();
@@ -180,6 +185,24 @@ class sqlite_storage {
         return a.priority != b.priority ? a.priority > b.priority : a.run_at != b.run_at ? a.run_at < b.run_at : a.seq < b.seq;
       });
       return out;
+    });
+  }
+
+  std::optional<time_point> next_due(const claim_request& req) {
+    if (req.executors && req.executors->empty()) return std::nullopt;
+    return locked([&]() -> std::optional<time_point> {
+      const int any_executor = req.executors ? 0 : 1;
+      const std::string executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
+      const std::string queues = detail::names_to_json(req.queues);
+      const int any_queue = req.queues.empty() ? 1 : 0;
+      long long first = 0;
+      soci::indicator ind = soci::i_null;
+      sql_ << "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed')" +
+                  std::string(executor_filter) + " AND (:anyq = 1 OR queue IN (SELECT value FROM json_each(:qs)))",
+          soci::use(any_executor, "anyex"), soci::use(executors, "ex"), soci::use(any_queue, "anyq"),
+          soci::use(queues, "qs"), soci::into(first, ind);
+      if (ind == soci::i_null) return std::nullopt;
+      return from_ms(first);
     });
   }
 
@@ -360,6 +383,16 @@ class sqlite_storage {
     });
   }
 
+  std::map<std::string, std::size_t> waiting_by_executor() {
+    return locked([&] {
+      std::map<std::string, std::size_t> out;
+      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT executor, COUNT(*) FROM jobs INDEXED BY jobs_claim "
+                                                      "WHERE state IN ('pending', 'failed') GROUP BY executor");
+      for (const auto& r : rows) out[detail::row_text(r, 0)] = static_cast<std::size_t>(detail::row_int(r, 1));
+      return out;
+    });
+  }
+
   std::vector<attempt_record> attempts(std::string_view id) {
     return locked([&] {
       std::vector<attempt_record> out;
@@ -425,10 +458,14 @@ class sqlite_storage {
     locked([&] {
       const long long pid = w.pid, started = to_ms(w.started_at), beat = to_ms(w.heartbeat_at);
       const int slots = w.slots;
-      sql_ << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at) VALUES(:id, :h, :p, :s, :st, :hb) "
+      const std::string executors = w.executors ? detail::names_to_json(*w.executors) : std::string();
+      soci::indicator executors_ind = w.executors ? soci::i_ok : soci::i_null;
+      sql_ << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at, executors) "
+              "VALUES(:id, :h, :p, :s, :st, :hb, :ex) "
               "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
-              "heartbeat_at = excluded.heartbeat_at",
-          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat);
+              "heartbeat_at = excluded.heartbeat_at, executors = excluded.executors",
+          soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat),
+          soci::use(executors, executors_ind);
     });
   }
   void remove_worker(std::string_view id) {
@@ -470,16 +507,19 @@ class sqlite_storage {
     });
   }
 
-  /// The claim query's plan, for tests and diagnostics (`EXPLAIN QUERY PLAN`).
-  std::vector<std::string> claim_query_plan() {
+  /// The claim query's plan, for tests and diagnostics (`EXPLAIN QUERY PLAN`), for a
+  /// claimer of the executors `executors` (nullopt: any).
+  std::vector<std::string> claim_query_plan(const std::optional<std::vector<std::string>>& executors = std::nullopt) {
     return locked([&] {
       std::vector<std::string> out;
       long long now_ms = to_ms(now());
       int lim = 1;
+      int any_executor = executors ? 0 : 1;
+      std::string names = executors ? detail::names_to_json(*executors) : "[]";
       soci::rowset<soci::row> rows =
-          (sql_.prepare << "EXPLAIN QUERY PLAN SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= :n "
-                           "ORDER BY priority DESC, run_at, seq LIMIT :lim",
-           soci::use(now_ms), soci::use(lim));
+          (sql_.prepare << "EXPLAIN QUERY PLAN SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= :now"
+                        << executor_filter << " ORDER BY priority DESC, run_at, seq LIMIT :lim",
+           soci::use(now_ms, "now"), soci::use(any_executor, "anyex"), soci::use(names, "ex"), soci::use(lim, "lim"));
       for (const auto& r : rows) out.push_back(detail::row_text(r, 3));
       return out;
     });
@@ -518,13 +558,19 @@ class sqlite_storage {
   /// Statements of the hot paths (claim, finish, renew, transactions), prepared once and
   /// re-executed with new values in their bound variables.
   struct hot {
-    std::string id, owner, state, outcome, error, output;
+    std::string id, owner, state, outcome, error, output, executors = "[]";
     long long now = 0, until = 0, run_at = 0;
-    int limit = 1, number = 0, failed = 0, exit_code = 0;
+    int limit = 1, number = 0, failed = 0, exit_code = 0, any_executor = 1;
     soci::indicator exit_code_ind = soci::i_null;
     soci::row row;
     std::unique_ptr<soci::statement> begin, commit, claim, open_attempt, finish, close_attempt, renew;
   };
+
+  /// Only jobs of the claimer's executors (:anyex = 1: any; :ex a JSON array of names).
+  /// The claim index ends with `executor`, so the test reads the index entry (SQLite
+  /// defers the table seek), however many jobs of other executors wait ahead.
+  static constexpr const char* executor_filter =
+      " AND (:anyex = 1 OR executor IN (SELECT value FROM json_each(:ex)))";
 
   static std::string claim_sql(const std::string& queue_filter) {
     return std::string(
@@ -532,7 +578,7 @@ class sqlite_storage {
                "lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
                "WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') "
                "AND run_at <= :now") +
-           queue_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
+           executor_filter + queue_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
            ", attempt_seq";
   }
 
@@ -563,6 +609,8 @@ class sqlite_storage {
     h->claim->exchange(soci::use(h->until, "until"));
     h->claim->exchange(soci::use(h->now, "now"));
     h->claim->exchange(soci::use(h->limit, "lim"));
+    h->claim->exchange(soci::use(h->any_executor, "anyex"));
+    h->claim->exchange(soci::use(h->executors, "ex"));
     h->claim->exchange(soci::into(h->row));
     h->claim->define_and_bind();
     h->open_attempt = prepare(
@@ -661,7 +709,7 @@ class sqlite_storage {
       throw error(error_kind::storage, "queuectl.storage.schema_too_new",
                   path_ + " has schema version " + std::to_string(version) + "; this queuectl understands up to " +
                       std::to_string(schema_version) + ": upgrade queuectl");
-    if (version < 1) {
+    if (version < 1) {  // the version-1 schema; later versions change it step by step below
       sql_ << "CREATE TABLE jobs("
               "seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
               "executor TEXT NOT NULL, payload TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL, "
@@ -685,6 +733,15 @@ class sqlite_storage {
       sql_ << "CREATE TABLE workers(id TEXT PRIMARY KEY, hostname TEXT NOT NULL, pid BIGINT NOT NULL, "
               "slots INTEGER NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)";
       sql_ << "INSERT INTO schema_version(version) VALUES(1)";
+    }
+    if (version < 2) {
+      // Executor-aware claims: workers record the executors they claim for (NULL: any),
+      // and the claim index carries `executor` so the claim's executor test reads the
+      // index only.
+      sql_ << "ALTER TABLE workers ADD COLUMN executors TEXT";
+      sql_ << "DROP INDEX jobs_claim";
+      sql_ << "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq, executor) WHERE state IN ('pending', 'failed')";
+      sql_ << "INSERT INTO schema_version(version) VALUES(2)";
     }
     sql_ << "PRAGMA user_version = " + std::to_string(schema_version);
     tx.commit();

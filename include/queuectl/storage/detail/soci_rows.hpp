@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
@@ -71,6 +72,27 @@ inline std::map<std::string, std::string> env_from_json(const std::string& text)
   return out;
 }
 
+/// A list of names as a JSON array of strings: how executor lists are stored (workers
+/// table) and bound to the claim statements (`json_each` / `json_array_elements_text`).
+inline std::string names_to_json(const std::vector<std::string>& names) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartArray();
+  for (const auto& n : names) w.String(n.c_str(), static_cast<rapidjson::SizeType>(n.size()));
+  w.EndArray();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+inline std::vector<std::string> names_from_json(const std::string& text) {
+  std::vector<std::string> out;
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  if (d.HasParseError() || !d.IsArray()) return out;
+  for (const auto& v : d.GetArray())
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  return out;
+}
+
 /// Columns of the jobs table in the order job_from_row reads them.
 inline constexpr const char* job_columns =
     "id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, timeout, "
@@ -103,7 +125,7 @@ inline job job_from_row(const soci::row& r) {
 }
 
 /// Columns of the workers table in the order worker_from_row reads them.
-inline constexpr const char* worker_columns = "id, hostname, pid, slots, started_at, heartbeat_at";
+inline constexpr const char* worker_columns = "id, hostname, pid, slots, started_at, heartbeat_at, executors";
 
 /// A workers row; `to_time` turns the stored milliseconds into a time_point (storages
 /// that keep times on another clock's timeline translate here).
@@ -116,6 +138,7 @@ worker_info worker_from_row(const soci::row& r, ToTime to_time) {
   w.slots = static_cast<int>(row_int(r, 3));
   w.started_at = to_time(row_int(r, 4));
   w.heartbeat_at = to_time(row_int(r, 5));
+  if (r.get_indicator(6) != soci::i_null) w.executors = names_from_json(row_text(r, 6));
   return w;
 }
 
