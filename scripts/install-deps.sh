@@ -9,6 +9,7 @@ packages=(
   prometheus   # promtool checks the exporter's output
   postgresql   # initdb/pg_ctl: tests/support/pg_server.sh starts a throw-away server
   chromium nodejs  # the dashboard's browser test (tests/web/browser) drives headless Chromium
+  clang-14 libfuzzer-14-dev  # libFuzzer targets (tests/fuzz, scripts/fuzz.sh): clang++-14 -fsanitize=fuzzer
 )
 # npm is its own Debian package, but comes inside NodeSource's nodejs (which conflicts with it).
 command -v npm >/dev/null 2>&1 || packages+=(npm)

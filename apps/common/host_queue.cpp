@@ -52,8 +52,15 @@ std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_execut
                                             std::function<void(const std::string&)> on_outage) {
   if (is_postgresql_url(db))
     return std::make_unique<host_queue>(std::move(executor), exponential_backoff{},
-                                        load_postgresql_backend().open(db, connections, std::move(on_outage)));
+                                        load_postgresql_backend().open(with_connect_timeout(db), connections, std::move(on_outage)));
   return std::make_unique<host_queue>(std::move(executor), exponential_backoff{}, std::make_unique<sqlite_storage>(db));
+}
+
+std::unique_ptr<host_queue> open_host_queue_read_only(const std::string& db) {
+  if (is_postgresql_url(db)) return open_host_queue(db);
+  sqlite_options o;
+  o.read_only = true;
+  return std::make_unique<host_queue>(plugin_executor{}, exponential_backoff{}, std::make_unique<sqlite_storage>(db, o));
 }
 
 std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change) {

@@ -25,6 +25,10 @@ std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_execut
                                             std::size_t connections = 2,
                                             std::function<void(const std::string&)> on_outage = {});
 
+/// Opens an existing SQLite queue for reading only (sqlite_options::read_only): nothing is
+/// created or migrated. A PostgreSQL URL is opened as by open_host_queue.
+std::unique_ptr<host_queue> open_host_queue_read_only(const std::string& db);
+
 /// Tells idle workers that another process may have added work, without polling: inotify
 /// on a SQLite database's WAL file, LISTEN on PostgreSQL. Calls `on_change` from its own
 /// thread until destroyed.

@@ -1,5 +1,6 @@
 #include "output.hpp"
 
+#include "queuectl/json_parse.hpp"
 #include "queuectl/queue_config.hpp"
 
 #include <rapidjson/document.h>
@@ -417,8 +418,7 @@ std::string pretty(F&& write) {
 
 bool is_json_number(const std::string& v) {
   rapidjson::Document d;
-  d.Parse(v.c_str(), v.size());
-  return !d.HasParseError() && d.IsNumber();
+  return parse_json(d, v).empty() && d.IsNumber();
 }
 
 }  // namespace
@@ -446,9 +446,9 @@ std::string job_json(const job& j, const std::vector<attempt_record>& attempts) 
     w.EndArray();
   });
   rapidjson::Document d;
-  d.Parse<rapidjson::kParseFullPrecisionFlag>(job_text.c_str(), job_text.size());
+  parse_json<rapidjson::kParseFullPrecisionFlag>(d, job_text);  // written just above: well-formed
   rapidjson::Document a(&d.GetAllocator());
-  a.Parse<rapidjson::kParseFullPrecisionFlag>(attempts_text.c_str(), attempts_text.size());
+  parse_json<rapidjson::kParseFullPrecisionFlag>(a, attempts_text);
   d.AddMember("history", rapidjson::Value(a, d.GetAllocator()), d.GetAllocator());
   return pretty([&](pretty_writer& w) { d.Accept(w); });
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "db_location.hpp"
 #include "postgresql_backend.hpp"
 #include "queuectl/storage/postgresql_listener.hpp"
 #include "queuectl/storage/postgresql_storage.hpp"
@@ -46,6 +47,9 @@ class backend final : public postgresql_backend {
     postgresql_options o;
     o.pool_size = std::max<std::size_t>(connections, 1);
     o.on_retry = std::move(on_retry);
+    // Opening waits as long as the connection string's connect_timeout (db_location.cpp adds
+    // one when absent), not the 30 s outage budget of a running host.
+    o.open_retry_budget = std::chrono::seconds(std::max(1, connect_timeout_of(url).value_or(5)));
     return any_storage(std::make_unique<postgresql_storage>(url, std::move(o)));
   }
   std::unique_ptr<job_watch> watch(any_storage& storage, std::function<void()> on_change) override {

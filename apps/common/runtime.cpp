@@ -26,7 +26,7 @@ namespace {
 
 void log_line(const std::string& msg) {
   std::fprintf(stderr, "%s queuectl-host[%d]: %s\n", to_rfc3339(now()).c_str(), static_cast<int>(::getpid()),
-               msg.c_str());
+               printable_line(msg).c_str());  // escaped: ids and values come from users
   std::fflush(stderr);
 }
 
@@ -67,7 +67,20 @@ bool queue_drained(host_queue& q) {
 /// most one line per 10 s with how many were not shown, and one line when it is over.
 class storage_trouble_log {
  public:
-  void failed(const std::exception& e) { failed(std::string(e.what())); }
+  /// Corrupt-database errors (queuectl.storage.corrupt) before the host gives up: a damaged
+  /// file does not heal by waiting, unlike a lock or an outage (docs/deploy.md).
+  static constexpr int corrupt_limit = 5;
+  void failed(const std::exception& e) {
+    if (const auto* qe = dynamic_cast<const error*>(&e); qe && qe->id() == "queuectl.storage.corrupt") {
+      if (corrupt_.fetch_add(1) + 1 == corrupt_limit) {
+        log_line("database is corrupt (" + std::to_string(corrupt_limit) + " failures): " + qe->message() +
+                 "; stopping (restore it from a backup or move it away)");
+        ::kill(::getpid(), SIGTERM);  // the main thread's sigwait: a graceful stop, exit 1
+      }
+    }
+    failed(std::string(e.what()));
+  }
+  bool gave_up() const { return corrupt_.load() >= corrupt_limit; }
   void failed(const std::string& why) {
     std::lock_guard lock(mu_);
     const auto t = std::chrono::steady_clock::now();
@@ -92,6 +105,7 @@ class storage_trouble_log {
   bool in_trouble_ = false;
   std::size_t unreported_ = 0;
   std::chrono::steady_clock::time_point last_line_{};
+  std::atomic<int> corrupt_{0};
 };
 
 }  // namespace
@@ -234,7 +248,7 @@ int run_runtime(const runtime_options& opts) {
     log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
   }
   pool.request_stop();
-  const auto stop_timeout = std::chrono::milliseconds(static_cast<long long>(q.config().stop_timeout_seconds * 1000));
+  const auto stop_timeout = saturating_ms(q.config().stop_timeout_seconds);
   const auto deadline = std::chrono::steady_clock::now() + stop_timeout;
   bool stopped = false;
   while (!stopped) {
@@ -264,7 +278,7 @@ int run_runtime(const runtime_options& opts) {
   } catch (const error&) {
   }
   log_line("stopped");
-  return 0;
+  return trouble.gave_up() ? 1 : 0;
 }
 
 }  // namespace queuectl::app

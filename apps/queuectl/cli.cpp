@@ -1,5 +1,9 @@
 #include "cli.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -93,6 +97,16 @@ std::string command_parser::db() const {
 }
 
 std::unique_ptr<app::host_queue> open_queue(const command_parser& p) { return app::open_host_queue(p.db()); }
+
+std::unique_ptr<app::host_queue> open_queue_for_reading(const command_parser& p) {
+  const std::string db = p.db();
+  if (!app::is_postgresql_url(db) && ::access(db.c_str(), F_OK) == 0) {
+    const std::string dir = std::filesystem::path(db).parent_path().string();
+    if (::access(db.c_str(), W_OK) != 0 || ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
+      return app::open_host_queue_read_only(db);
+  }
+  return app::open_host_queue(db);
+}
 
 void print(std::string_view text) {
   if (!text.empty()) std::fwrite(text.data(), 1, text.size(), stdout);

@@ -90,6 +90,9 @@ std::string& current_command();
 
 /// Opens the queue for a non-worker command (no plugins are loaded).
 std::unique_ptr<app::host_queue> open_queue(const command_parser& p);
+/// For commands that only read (list, show, logs, status, metrics, dlq list, config get): a
+/// SQLite file this user cannot write (or in a directory it cannot write) is opened read-only.
+std::unique_ptr<app::host_queue> open_queue_for_reading(const command_parser& p);
 
 /// Writes to stdout as is.
 void print(std::string_view text);

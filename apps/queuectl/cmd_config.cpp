@@ -21,7 +21,7 @@ int config_get(const globals& g, const args_t& args) {
   if (!p.parse(args)) return exit_ok;
   std::optional<std::string> key;
   if (p.has("key")) key = queue_config::normalize_key(p.get<std::string>("key"));  // unknown key → exit 2
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   const queue_config c = q->config();
   const auto stored = q->storage().config_entries();
   std::vector<app::config_entry> entries;

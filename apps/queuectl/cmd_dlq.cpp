@@ -17,7 +17,7 @@ int dlq_list(const globals& g, const args_t& args) {
   f.state = job_state::dead;
   f.limit = 0;
   if (auto q = p.maybe<std::string>("queue")) f.queue = *q;
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   const auto jobs = q->list(f);
   print(p.json_output() ? app::jobs_json(jobs) + "\n" : app::jobs_table(jobs));
   return exit_ok;

@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "output.hpp"
+#include "queuectl/bounds.hpp"
 #include "queuectl/job_codec.hpp"
 #include "spec_validation.hpp"
 
@@ -44,14 +45,6 @@ void check_line_sizes(std::string_view text) {
   }
 }
 
-/// Same rule as the codec applies to a spec's "queue".
-bool valid_queue_name(std::string_view q) {
-  if (q.empty() || q.size() > 128) return false;
-  for (char c : q)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == ':')) return false;
-  return true;
-}
-
 }  // namespace
 
 int cmd_enqueue(const globals& g, const args_t& args) {
@@ -67,55 +60,45 @@ int cmd_enqueue(const globals& g, const args_t& args) {
   p.options()("file,f", po::value<std::string>()->value_name("F"), "read JSON Lines from F ('-': stdin)")(
       "delay", po::value<std::string>()->value_name("AGE"), "run no earlier than AGE from now (30s, 5m, 1h, 2d)")(
       "run-at", po::value<std::string>()->value_name("T"), "run no earlier than T (RFC 3339, e.g. 2026-01-02T03:04:05Z)")(
-      "priority", po::value<int>()->value_name("N"), "higher runs first (default 0)")(
+      "priority", po::value<std::string>()->value_name("N"), "higher runs first (default 0)")(
       "queue", po::value<std::string>()->value_name("Q"), "queue name (default 'default')")(
-      "timeout", po::value<double>()->value_name("S"), "seconds per attempt, 0 = none")(
-      "max-retries", po::value<int>()->value_name("N"), "attempts before the job is dead (0: one attempt)");
+      "timeout", po::value<std::string>()->value_name("S"), "seconds per attempt, 0 = none")(
+      "max-retries", po::value<std::string>()->value_name("N"), "attempts before the job is dead (0: one attempt)");
   if (!p.parse(args)) return exit_ok;
 
   if (p.has("spec") == p.has("file")) throw usage_error("give either one '<json>' job spec or --file F");
   if (p.has("delay") && p.has("run-at")) throw usage_error("give either --delay or --run-at, not both");
-  std::optional<time_point> run_at;
+  // The flags become spec fields, checked by the codec's own rules and bounds (docs/cli.md
+  // "Bounds"): a flag can never set what the JSON field could not.
+  spec_overrides overrides;
   if (auto d = p.maybe<std::string>("delay")) {
     const auto delay = app::parse_duration(*d);
-    if (!delay) throw usage_error("--delay: '" + *d + "' is not a duration like 30s, 5m, 1h, 2d");
-    run_at = now() + *delay;
+    if (!delay || !bounds::delay.contains(static_cast<double>(delay->count()) / 1000.0))
+      throw usage_error("--delay: '" + *d + "' is not a duration like 30s, 5m, 1h, 2d (at most ten years)");
+    overrides.set_json("run_at", number_bound::format(static_cast<double>(to_ms(saturating_add(now(), *delay))) / 1000.0),
+                       "--delay");
   }
-  if (auto t = p.maybe<std::string>("run-at")) {
-    run_at = parse_rfc3339(*t);
-    if (!run_at) throw usage_error("--run-at: '" + *t + "' is not an RFC 3339 time like 2026-01-02T03:04:05Z");
-  }
-  const auto queue = p.maybe<std::string>("queue");
-  if (queue && !valid_queue_name(*queue))
-    throw usage_error("--queue: '" + *queue + "' is not a queue name (letters, digits, . _ : -; at most 128)");
-  const auto timeout = p.maybe<double>("timeout");
-  if (timeout && (!std::isfinite(*timeout) || *timeout < 0)) throw usage_error("--timeout must be a number >= 0");
-  const auto max_retries = p.maybe<int>("max-retries");
-  if (max_retries && *max_retries < 0) throw usage_error("--max-retries must be >= 0");
-  const auto priority = p.maybe<int>("priority");
+  if (auto t = p.maybe<std::string>("run-at")) overrides.set_string("run_at", *t, "--run-at");
+  if (auto v = p.maybe<std::string>("queue")) overrides.set_string("queue", *v, "--queue");
+  if (auto v = p.maybe<std::string>("timeout")) overrides.set_json("timeout", *v, "--timeout");
+  if (auto v = p.maybe<std::string>("max-retries")) overrides.set_json("max_retries", *v, "--max-retries");
+  if (auto v = p.maybe<std::string>("priority")) overrides.set_json("priority", *v, "--priority");
 
   std::vector<job_spec> specs;
   if (p.has("spec")) {
     const std::string text = p.get<std::string>("spec");
     if (text.size() > max_spec_bytes)
       throw error(error_kind::invalid_input, "queuectl.spec.too_large", "job spec is larger than 1 MiB");
-    specs.push_back(parse_job_spec(text));
+    specs.push_back(parse_job_spec(text, {}, &overrides));
   } else {
     const std::string path = p.get<std::string>("file");
     const std::string text = read_all(path);
     check_line_sizes(text);
-    specs = parse_job_specs_jsonl(text);
+    specs = parse_job_specs_jsonl(text, {}, &overrides);
     if (specs.empty()) {
       std::fprintf(stderr, "queuectl: no job specs in %s: nothing enqueued\n", path == "-" ? "stdin" : path.c_str());
       return exit_ok;
     }
-  }
-  for (auto& s : specs) {
-    if (run_at) s.run_at = run_at;
-    if (priority) s.priority = *priority;
-    if (queue) s.queue = *queue;
-    if (timeout) s.timeout = *timeout;
-    if (max_retries) s.max_retries = *max_retries;
   }
 
   app::spec_validator().validate(specs);

@@ -29,7 +29,7 @@ int cmd_list(const globals& g, const args_t& args) {
   f.offset = parse_count("--offset", p.get<std::string>("offset"));
   f.newest_first = p.has("newest");
 
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   const auto jobs = q->list(f);
   print(p.json_output() ? app::jobs_json(jobs) + "\n" : app::jobs_table(jobs));
   return exit_ok;
@@ -42,7 +42,7 @@ int cmd_show(const globals& g, const args_t& args) {
   p.positional("id").json();
   if (!p.parse(args)) return exit_ok;
   const std::string id = p.required("id");
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   const job j = q->get(id);
   const auto attempts = q->attempts(id);
   print(p.json_output() ? app::job_json(j, attempts) + "\n" : app::job_text(j, attempts));
@@ -64,7 +64,7 @@ int cmd_logs(const globals& g, const args_t& args) {
     only = parse_count("--attempt", *a);
     if (*only == 0) throw usage_error("--attempt: attempts are numbered from 1");
   }
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   q->get(id);  // not_found → exit 3
   auto attempts = q->attempts(id);
   if (only) {

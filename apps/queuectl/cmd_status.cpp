@@ -13,7 +13,7 @@ int cmd_status(const globals& g, const args_t& args) {
                    "claim only jobs of the executor plugins they loaded.");
   p.json();
   if (!p.parse(args)) return exit_ok;
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   app::status_snapshot s;
   s.counts = q->counts();
   s.workers = q->storage().workers();
@@ -38,7 +38,7 @@ int cmd_metrics(const globals& g, const args_t& args) {
     if (!m.window || m.window->count() == 0)
       throw usage_error("--since: '" + *since + "' is not a duration like 30s, 5m, 1h, 7d");
   }
-  auto q = open_queue(p);
+  auto q = open_queue_for_reading(p);
   m.now = now();
   m.stats = q->stats(m.window ? std::optional<time_point>(m.now - *m.window) : std::nullopt);
   m.counts = q->counts();

@@ -107,9 +107,8 @@ int worker_stop(const globals& g, const args_t& args) {
     std::fprintf(stderr, "queuectl: %zu worker process(es) on other hosts were not signalled\n", elsewhere);
   if (!p.has("wait") || signalled.empty()) return exit_ok;
   std::fflush(stdout);
-  const auto limit = timeout ? *timeout
-                             : milliseconds(static_cast<long long>(q->config().stop_timeout_seconds * 1000) + 10'000);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
+  const auto limit = timeout ? *timeout : saturating_ms(q->config().stop_timeout_seconds + 10);
+  const auto deadline = saturating_deadline(std::chrono::steady_clock::now(), limit);
   while (true) {
     std::erase_if(signalled, has_exited);
     if (signalled.empty()) return exit_ok;

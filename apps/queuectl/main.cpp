@@ -71,12 +71,20 @@ void print_help() {
   print(o);
 }
 
-/// One line on stderr, whatever the message holds.
+/// One line on stderr, whatever the message holds: control characters (in an id or value
+/// the user gave) are escaped by queuectl::printable_line, never sent to the terminal.
 int fail(int code, const std::string& message) {
-  std::string line = "queuectl: " + message;
-  for (char& c : line)
-    if (c == '\n' || c == '\r') c = ' ';
-  if (line.size() > 1000) line = line.substr(0, 997) + "...";
+  std::string_view m = message;
+  while (!m.empty() && (m.back() == '\n' || m.back() == '\r' || m.back() == ' ')) m.remove_suffix(1);
+  std::string flat(m);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';  // a library's multi-line message: one line
+  std::string line = "queuectl: " + queuectl::printable_line(flat);
+  if (line.size() > 1000) {
+    std::size_t cut = 997;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    line = line.substr(0, cut) + "...";
+  }
   line += '\n';
   std::fflush(stdout);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -15,6 +15,7 @@
 
 #include "output.hpp"
 #include "queuectl/job_codec.hpp"
+#include "queuectl/json_parse.hpp"
 #include "queuectl/queue_config.hpp"
 
 namespace queuectl::web {
@@ -25,7 +26,6 @@ using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr std::size_t default_page = 50;
 constexpr std::size_t max_page = 500;
-constexpr int max_json_depth = 64;
 
 /// JSON text that is safe wherever it lands: '<', '>' and '&' (which JSON only has inside
 /// strings) become \u escapes, and bytes that are not UTF-8 (a job's raw output) become
@@ -109,27 +109,6 @@ job_state state_param(const std::string& v) {
   bad_param("state: unknown state '" + v + "' (valid: " + valid + ")");
 }
 
-/// Deepest nesting of arrays/objects in JSON text (strings skipped). RapidJSON's writer
-/// recurses, so bodies are checked before they are parsed.
-int json_depth(std::string_view s) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 rapidjson::Document parse_body(const http_request& req) {
   const std::string* ct = req.header("content-type");
   std::string type = ct ? *ct : "";
@@ -138,14 +117,9 @@ rapidjson::Document parse_body(const http_request& req) {
     throw http_error{415, "queuectl.web.content_type", "send the request body as Content-Type: application/json"};
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw http_error{400, "queuectl.web.bad_json", "the request body is empty; a JSON value is required"};
-  if (json_depth(req.body) > max_json_depth)
-    throw http_error{400, "queuectl.web.bad_json", "JSON nested deeper than " + std::to_string(max_json_depth) + " levels"};
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(req.body.data(), req.body.size());
-  if (doc.HasParseError())
-    throw http_error{400, "queuectl.web.bad_json",
-                     std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
-                         rapidjson::GetParseError_En(doc.GetParseError())};
+  if (const std::string why = parse_json(doc, req.body); !why.empty())
+    throw http_error{400, "queuectl.web.bad_json", why};  // iterative parse, depth-limited (json_parse.hpp)
   return doc;
 }
 
@@ -159,8 +133,7 @@ std::string compact(const rapidjson::Value& v) {
 /// A config value as the CLI's config_json writes it: a number when it reads as one.
 void write_config_value(writer& w, const std::string& v) {
   rapidjson::Document d;
-  d.Parse(v.c_str(), v.size());
-  if (!d.HasParseError() && d.IsNumber()) w.RawValue(v.c_str(), v.size(), rapidjson::kNumberType);
+  if (parse_json(d, v).empty() && d.IsNumber()) w.RawValue(v.c_str(), v.size(), rapidjson::kNumberType);
   else app::write_string(w, v);
 }
 

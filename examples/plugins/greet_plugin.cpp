@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include <queuectl/json_parse.hpp>
 #include <queuectl/plugin/executor_plugin.hpp>
 
 namespace {
@@ -19,7 +20,7 @@ class greet_executor final : public queuectl::executor_plugin {
   // Called by `queuectl enqueue` (and the REST API) before anything is stored.
   std::string check(const queuectl::job_spec& spec) const override {
     rapidjson::Document d;
-    d.Parse(spec.payload.c_str());
+    queuectl::parse_json(d, spec.payload);  // iterative, depth-limited: never d.Parse on input
     if (d.HasParseError() || !d.IsObject()) return "payload: must be an object";
     if (!d.HasMember("name") || !d["name"].IsString() || d["name"].GetStringLength() == 0)
       return "payload.name: required, a non-empty string";
@@ -31,7 +32,7 @@ class greet_executor final : public queuectl::executor_plugin {
   // Called on a worker thread for each attempt; may run concurrently with itself.
   queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context& ctx) override {
     rapidjson::Document d;
-    d.Parse(j.payload.c_str());  // checked at enqueue; a stored job is trusted no further
+    queuectl::parse_json(d, j.payload);  // checked at enqueue; a stored job is trusted no further
     if (d.HasParseError() || !d.IsObject() || !d.HasMember("name") || !d["name"].IsString())
       return queuectl::attempt_result::failure("payload.name missing", /*permanent=*/true);
     const std::string who = d["name"].GetString();

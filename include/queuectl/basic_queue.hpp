@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/job_id.hpp"
 #include "queuectl/queue_config.hpp"
@@ -85,7 +86,7 @@ class basic_queue {
     req.owner = owner;
     req.max_jobs = max_jobs;
     req.now = t;
-    req.lease_until = t + lease_length();
+    req.lease_until = saturating_add(t, lease_length());
     req.queues = std::move(queues);
     req.executors = std::move(executors);
     return storage_.claim(req);
@@ -103,7 +104,7 @@ class basic_queue {
 
   /// Extends the lease; false when the job was canceled or the lease was lost.
   bool heartbeat(const std::string& id, const std::string& owner) {
-    return storage_.renew_lease(id, owner, now() + lease_length());
+    return storage_.renew_lease(id, owner, saturating_add(now(), lease_length()));
   }
 
   /// Runs one attempt through the executor; an exception becomes a failed attempt.
@@ -140,7 +141,7 @@ class basic_queue {
         if (r.permanent) f.last_error = "permanent failure: " + f.last_error;
       } else {
         f.state = job_state::failed;
-        f.run_at = t + (r.retry_after ? *r.retry_after : retry_delay(j.attempts));
+        f.run_at = saturating_add(t, r.retry_after ? *r.retry_after : retry_delay(j.attempts));
       }
     }
     const bool written = storage_.finish(f);
@@ -247,11 +248,12 @@ class basic_queue {
   }
 
   /// Timeout for an attempt: the job's own, else the default job-timeout.
-  double effective_timeout(const job& j) const { return j.timeout > 0 ? j.timeout : config().job_timeout; }
-
-  milliseconds lease_length() const {
-    return milliseconds(static_cast<long long>(config().lease_seconds * 1000.0));
+  /// Clamped to bounds::timeout, so a job stored before the bounds existed stays safe.
+  double effective_timeout(const job& j) const {
+    return std::min(j.timeout > 0 ? j.timeout : config().job_timeout, bounds::timeout.max);
   }
+
+  milliseconds lease_length() const { return saturating_ms(config().lease_seconds); }
   milliseconds retry_delay(int failed_attempts) const {
     std::shared_lock lock(config_mu_);
     return std::chrono::duration_cast<milliseconds>(backoff_.delay(failed_attempts));

@@ -11,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <set>
@@ -18,8 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
+#include "queuectl/json_parse.hpp"
 #include "queuectl/storage_types.hpp"
 #include "queuectl/time.hpp"
 
@@ -59,23 +62,24 @@ inline std::string want_string(const json_value& v, const char* field) {
   return std::string(v.GetString(), v.GetStringLength());
 }
 
-/// An integer in [min, max]; rejects fractions, strings and out-of-range numbers.
-inline long long want_int(const json_value& v, const char* field, long long min, long long max, const char* what) {
-  long long out = 0;
-  if (v.IsInt64()) out = v.GetInt64();
-  else if (v.IsUint64()) out = LLONG_MAX;
-  else if (v.IsDouble()) throw invalid_field(field, std::string("must be ") + what + ", got a fraction");
-  else throw invalid_field(field, std::string("must be ") + what + ", got " + describe(v));
-  if (out < min || out > max)
-    throw invalid_field(field, std::string("must be ") + what + ", got " + (v.IsUint64() && !v.IsInt64() ? "a huge number" : std::to_string(out)));
-  return out;
+/// A number within `b` (bounds.hpp); the message names the field and the range.
+inline double want_bounded(const json_value& v, const char* field, const number_bound& b) {
+  if (!v.IsNumber()) throw invalid_field(field, "must be " + b.describe() + ", got " + describe(v));
+  if (b.integer && !v.IsInt64() && !v.IsUint64() && v.GetDouble() != std::floor(v.GetDouble()))
+    throw invalid_field(field, "must be " + b.describe() + ", got a fraction");
+  const double d = v.GetDouble();
+  if (!b.contains(d)) throw invalid_field(field, "must be " + b.describe() + ", got " + number_bound::format(d));
+  return d;
 }
 
-inline double want_seconds(const json_value& v, const char* field) {
-  if (!v.IsNumber()) throw invalid_field(field, "must be a number of seconds, got " + describe(v));
-  const double d = v.GetDouble();
-  if (!std::isfinite(d) || d < 0 || d > 365.0 * 86400) throw invalid_field(field, "must be between 0 and one year of seconds");
-  return d;
+/// Ids end up in URL paths (`/api/jobs/ID`), file names and terminals: a path segment a
+/// URL parser rewrites (`.`, `..`) would make the job unreachable from the dashboard.
+inline void check_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) throw invalid_field("id", "must be 1 to 128 characters");
+  for (char c : id)
+    if (!id_char(c)) throw invalid_field("id", "may contain only letters, digits and . _ : -");
+  if (id.find_first_not_of('.') == std::string::npos)
+    throw invalid_field("id", "must not be only dots ('.' and '..' are path segments)");
 }
 
 inline bool env_name_ok(std::string_view n) {
@@ -92,108 +96,163 @@ inline std::string compact(const json_value& v) {
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+/// Validates one field and stores it in `s` (the rules of docs/cli.md "Job specs");
+/// shared by the JSON codec and `enqueue`'s flags, which override fields.
+inline void apply_spec_field(job_spec& s, std::string_view key, const json_value& v, const codec_limits& lim) {
+  if (key == "id") {
+    s.id = want_string(v, "id");
+    check_id(s.id);
+  } else if (key == "command") {
+    s.command = want_string(v, "command");
+    if (s.command.size() > lim.max_command_bytes)
+      throw error(error_kind::invalid_input, "queuectl.spec.too_large", "command: longer than " + std::to_string(lim.max_command_bytes) + " bytes");
+    if (s.command.find('\0') != std::string::npos) throw invalid_field("command", "must not contain NUL bytes");
+  } else if (key == "executor") {
+    s.executor = want_string(v, "executor");
+    bool ok = !s.executor.empty() && s.executor.size() <= 64 && s.executor[0] >= 'a' && s.executor[0] <= 'z';
+    for (char c : s.executor) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+    if (!ok) throw invalid_field("executor", "must be a plugin name: a lowercase letter, then up to 63 of a-z 0-9 _ -");
+  } else if (key == "payload") {
+    if (!v.IsObject()) throw invalid_field("payload", "must be a JSON object, got " + describe(v));
+    s.payload = compact(v);
+    if (s.payload.size() > lim.max_payload_bytes)
+      throw error(error_kind::invalid_input, "queuectl.spec.too_large",
+                  "payload: " + std::to_string(s.payload.size()) + " bytes exceeds the limit of " + std::to_string(lim.max_payload_bytes));
+  } else if (key == "queue") {
+    s.queue = want_string(v, "queue");
+    bool ok = !s.queue.empty() && s.queue.size() <= 64 && s.queue.find_first_not_of('.') != std::string::npos;
+    for (char c : s.queue) ok = ok && id_char(c) && c != ':';
+    if (!ok) throw invalid_field("queue", "must be 1 to 64 of letters, digits and . _ - (not only dots)");
+  } else if (key == "priority") {
+    s.priority = static_cast<int>(want_bounded(v, "priority", bounds::priority));
+  } else if (key == "max_retries") {
+    const number_bound b{"max_retries", 0, static_cast<double>(std::min(lim.max_retries_limit, 1000)), true, false, ""};
+    s.max_retries = static_cast<int>(want_bounded(v, "max_retries", b));
+  } else if (key == "run_at") {
+    if (v.IsString()) {
+      auto t = parse_rfc3339(std::string_view(v.GetString(), v.GetStringLength()));
+      if (!t || to_ms(*t) > static_cast<std::int64_t>(bounds::run_at.max * 1000))
+        throw invalid_field("run_at", "'" + std::string(v.GetString(), v.GetStringLength()) +
+                                          "' is not an RFC 3339 time like 2026-01-31T12:00:00Z before the year 3000");
+      s.run_at = *t;
+    } else if (v.IsNumber()) {
+      s.run_at = from_ms(saturating_ms(want_bounded(v, "run_at", bounds::run_at)).count());
+    } else {
+      throw invalid_field("run_at", "must be an RFC 3339 string or epoch seconds, got " + describe(v));
+    }
+  } else if (key == "timeout") {
+    s.timeout = want_bounded(v, "timeout", bounds::timeout);
+  } else if (key == "env") {
+    if (!v.IsObject()) throw invalid_field("env", "must be an object of strings, got " + describe(v));
+    s.env.clear();
+    for (auto e = v.MemberBegin(); e != v.MemberEnd(); ++e) {
+      const std::string name(e->name.GetString(), e->name.GetStringLength());
+      if (!env_name_ok(name)) throw invalid_field("env", "'" + name + "' is not a valid variable name");
+      if (!e->value.IsString()) throw invalid_field("env", name + " must be a string, got " + describe(e->value));
+      std::string val(e->value.GetString(), e->value.GetStringLength());
+      if (val.find('\0') != std::string::npos) throw invalid_field("env", name + " must not contain NUL bytes");
+      s.env[name] = std::move(val);
+    }
+  } else if (key == "cwd") {
+    s.cwd = want_string(v, "cwd");
+    if (s.cwd.find('\0') != std::string::npos) throw invalid_field("cwd", "must not contain NUL bytes");
+  } else {
+    throw error(error_kind::invalid_input, "queuectl.spec.unknown_field",
+                std::string(key) + ": unknown field (known: id, command, executor, payload, queue, priority, "
+                                   "max_retries, run_at, timeout, env, cwd)");
+  }
+}
+
+/// Rules that span fields, checked once every field is known.
+inline void check_spec_complete(const job_spec& s) {
+  if (s.executor == "shell" && s.command.empty())
+    throw invalid_field("command", "required (a non-empty shell command) for the shell executor");
+}
+
 inline job_spec spec_from_object(const json_value& o, const codec_limits& lim) {
   if (!o.IsObject()) throw error(error_kind::invalid_input, "queuectl.spec.not_object", "a job spec must be a JSON object, got " + describe(o));
   job_spec s;
   std::set<std::string_view> seen;
-  bool has_command = false;
   for (auto m = o.MemberBegin(); m != o.MemberEnd(); ++m) {
     const std::string_view key(m->name.GetString(), m->name.GetStringLength());
-    const json_value& v = m->value;
     if (!seen.insert(key).second)
       throw error(error_kind::invalid_input, "queuectl.spec.duplicate_field", std::string(key) + ": given twice");
-    if (key == "id") {
-      s.id = want_string(v, "id");
-      if (s.id.empty() || s.id.size() > 128) throw invalid_field("id", "must be 1 to 128 characters");
-      for (char c : s.id)
-        if (!id_char(c)) throw invalid_field("id", "may contain only letters, digits and . _ : -");
-    } else if (key == "command") {
-      s.command = want_string(v, "command");
-      if (s.command.size() > lim.max_command_bytes)
-        throw error(error_kind::invalid_input, "queuectl.spec.too_large", "command: longer than " + std::to_string(lim.max_command_bytes) + " bytes");
-      if (s.command.find('\0') != std::string::npos) throw invalid_field("command", "must not contain NUL bytes");
-      has_command = true;
-    } else if (key == "executor") {
-      s.executor = want_string(v, "executor");
-      bool ok = !s.executor.empty() && s.executor.size() <= 64 && s.executor[0] >= 'a' && s.executor[0] <= 'z';
-      for (char c : s.executor) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
-      if (!ok) throw invalid_field("executor", "must be a plugin name: a lowercase letter, then up to 63 of a-z 0-9 _ -");
-    } else if (key == "payload") {
-      if (!v.IsObject()) throw invalid_field("payload", "must be a JSON object, got " + describe(v));
-      s.payload = compact(v);
-      if (s.payload.size() > lim.max_payload_bytes)
-        throw error(error_kind::invalid_input, "queuectl.spec.too_large",
-                    "payload: " + std::to_string(s.payload.size()) + " bytes exceeds the limit of " + std::to_string(lim.max_payload_bytes));
-    } else if (key == "queue") {
-      s.queue = want_string(v, "queue");
-      bool ok = !s.queue.empty() && s.queue.size() <= 64;
-      for (char c : s.queue) ok = ok && id_char(c) && c != ':';
-      if (!ok) throw invalid_field("queue", "must be 1 to 64 of letters, digits and . _ -");
-    } else if (key == "priority") {
-      s.priority = static_cast<int>(want_int(v, "priority", INT_MIN / 2, INT_MAX / 2, "an integer"));
-    } else if (key == "max_retries") {
-      s.max_retries = static_cast<int>(want_int(v, "max_retries", 0, lim.max_retries_limit,
-                                                ("a non-negative integer up to " + std::to_string(lim.max_retries_limit)).c_str()));
-    } else if (key == "run_at") {
-      if (v.IsString()) {
-        auto t = parse_rfc3339(std::string_view(v.GetString(), v.GetStringLength()));
-        if (!t) throw invalid_field("run_at", "'" + std::string(v.GetString()) + "' is not an RFC 3339 time like 2026-01-31T12:00:00Z");
-        s.run_at = *t;
-      } else if (v.IsNumber()) {
-        const double secs = v.GetDouble();
-        if (!std::isfinite(secs) || secs < 0 || secs > 32503680000.0) throw invalid_field("run_at", "epoch seconds out of range");
-        s.run_at = from_ms(static_cast<std::int64_t>(std::llround(secs * 1000.0)));
-      } else {
-        throw invalid_field("run_at", "must be an RFC 3339 string or epoch seconds, got " + describe(v));
-      }
-    } else if (key == "timeout") {
-      s.timeout = want_seconds(v, "timeout");
-    } else if (key == "env") {
-      if (!v.IsObject()) throw invalid_field("env", "must be an object of strings, got " + describe(v));
-      for (auto e = v.MemberBegin(); e != v.MemberEnd(); ++e) {
-        const std::string name(e->name.GetString(), e->name.GetStringLength());
-        if (!env_name_ok(name)) throw invalid_field("env", "'" + name + "' is not a valid variable name");
-        if (!e->value.IsString()) throw invalid_field("env", name + " must be a string, got " + describe(e->value));
-        std::string val(e->value.GetString(), e->value.GetStringLength());
-        if (val.find('\0') != std::string::npos) throw invalid_field("env", name + " must not contain NUL bytes");
-        s.env[name] = std::move(val);
-      }
-    } else if (key == "cwd") {
-      s.cwd = want_string(v, "cwd");
-      if (s.cwd.find('\0') != std::string::npos) throw invalid_field("cwd", "must not contain NUL bytes");
-    } else {
-      throw error(error_kind::invalid_input, "queuectl.spec.unknown_field",
-                  std::string(key) + ": unknown field (known: id, command, executor, payload, queue, priority, "
-                                     "max_retries, run_at, timeout, env, cwd)");
-    }
+    apply_spec_field(s, key, m->value, lim);
   }
-  if (s.executor == "shell" && (!has_command || s.command.empty()))
-    throw invalid_field("command", "required (a non-empty shell command) for the shell executor");
+  check_spec_complete(s);
   return s;
 }
 
 }  // namespace detail
 
-/// @brief Parses and validates one job spec. Throws queuectl::error (invalid_input).
-inline job_spec parse_job_spec(std::string_view json, const codec_limits& limits = {}) {
+/// @brief Fields that replace a spec's own (`enqueue --priority 5 --file F`), validated by
+/// the same rules as the JSON fields: `set("priority", "5")` takes the flag's text as a JSON
+/// value, so `--timeout 1e10` is refused exactly like `"timeout": 1e10`.
+class spec_overrides {
+ public:
+  /// Adds `field` = the JSON number (or other JSON literal) written in `text`; throws
+  /// invalid_input naming `flag` when it is not one or is out of bounds.
+  void set_json(const std::string& field, std::string_view text, const std::string& flag) {
+    rapidjson::Document d(&doc_.GetAllocator());
+    const std::string why = parse_json(d, text);
+    if (!why.empty() || d.IsString() || d.IsObject() || d.IsArray())
+      throw error(error_kind::invalid_input, "queuectl.spec." + field, flag + ": '" + std::string(text) + "' is not a number");
+    add(field, d, flag);
+  }
+  /// Adds `field` = the string `text`.
+  void set_string(const std::string& field, std::string_view text, const std::string& flag) {
+    rapidjson::Value v(text.data(), static_cast<rapidjson::SizeType>(text.size()), doc_.GetAllocator());
+    add(field, v, flag);
+  }
+  /// Applies every override to `s`, then checks the cross-field rules again.
+  void apply(job_spec& s, const codec_limits& lim = {}) const {
+    for (auto m = doc_.MemberBegin(); m != doc_.MemberEnd(); ++m)
+      detail::apply_spec_field(s, std::string_view(m->name.GetString(), m->name.GetStringLength()), m->value, lim);
+    detail::check_spec_complete(s);
+  }
+  bool empty() const { return doc_.MemberCount() == 0; }
+
+ private:
+  void add(const std::string& field, rapidjson::Value& v, const std::string& flag) {
+    job_spec scratch;
+    try {
+      detail::apply_spec_field(scratch, field, v, {});  // checked now, so the error names the flag
+    } catch (const error& e) {
+      std::string msg = e.message();
+      if (msg.rfind(field + ": ", 0) == 0) msg = flag + ": " + msg.substr(field.size() + 2);
+      throw error(e.kind(), e.id(), msg);
+    }
+    rapidjson::Value name(field.c_str(), static_cast<rapidjson::SizeType>(field.size()), doc_.GetAllocator());
+    doc_.RemoveMember(field.c_str());
+    doc_.AddMember(name, v, doc_.GetAllocator());
+  }
+  rapidjson::Document doc_{rapidjson::kObjectType};
+};
+
+/// @brief Parses and validates one job spec (then applies `overrides`, if any). Throws
+/// queuectl::error (invalid_input).
+inline job_spec parse_job_spec(std::string_view json, const codec_limits& limits = {},
+                               const spec_overrides* overrides = nullptr) {
   if (json.size() > limits.max_spec_bytes)
     throw error(error_kind::invalid_input, "queuectl.spec.too_large",
                 "spec: " + std::to_string(json.size()) + " bytes exceeds the limit of " + std::to_string(limits.max_spec_bytes));
-  // Without kParseStopWhenDoneFlag, trailing text after the object is an error too.
+  // Trailing text after the object is an error too (parse_json has no kParseStopWhenDoneFlag).
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
-  if (doc.HasParseError()) {
-    const bool enc = doc.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding;
-    throw error(error_kind::invalid_input, enc ? "queuectl.spec.encoding" : "queuectl.spec.parse_error",
-                std::string(enc ? "invalid UTF-8" : "malformed JSON") + " at offset " + std::to_string(doc.GetErrorOffset()) +
-                    ": " + rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  return detail::spec_from_object(doc, limits);
+  if (const std::string why = parse_json(doc, json); !why.empty())
+    throw error(error_kind::invalid_input,
+                is_encoding_reason(why) ? "queuectl.spec.encoding"
+                : is_depth_reason(why)  ? "queuectl.spec.too_deep"
+                                        : "queuectl.spec.parse_error",
+                why);
+  job_spec s = detail::spec_from_object(doc, limits);
+  if (overrides) overrides->apply(s, limits);
+  return s;
 }
 
 /// @brief Parses JSON Lines (blank lines skipped): all specs or, on any error, none —
 /// the error names the line (`line 3: max_retries: …`).
-inline std::vector<job_spec> parse_job_specs_jsonl(std::string_view text, const codec_limits& limits = {}) {
+inline std::vector<job_spec> parse_job_specs_jsonl(std::string_view text, const codec_limits& limits = {},
+                                                   const spec_overrides* overrides = nullptr) {
   std::vector<job_spec> out;
   std::size_t line_no = 0;
   while (!text.empty()) {
@@ -204,7 +263,7 @@ inline std::vector<job_spec> parse_job_specs_jsonl(std::string_view text, const 
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     try {
-      out.push_back(parse_job_spec(line, limits));
+      out.push_back(parse_job_spec(line, limits, overrides));
     } catch (const error& e) {
       throw error(e.kind(), e.id(), "line " + std::to_string(line_no) + ": " + e.message());
     }
@@ -236,8 +295,7 @@ void write_job(Writer& w, const job& j) {
   w.Key("payload");
   {
     rapidjson::Document p;
-    p.Parse(j.payload.c_str());
-    if (p.HasParseError()) w.StartObject(), w.EndObject();
+    if (!parse_json(p, j.payload).empty() || !p.IsObject()) w.StartObject(), w.EndObject();
     else p.Accept(w);
   }
   w.Key("queue"); write_string(w, j.queue);

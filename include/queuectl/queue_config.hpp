@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 
 namespace queuectl {
@@ -26,17 +27,17 @@ struct queue_config {
   double stop_timeout_seconds = 30; ///< graceful stop waits this long before killing jobs
   int max_recoveries = 5;           ///< lapsed leases before a job is declared dead
 
-  /// Every key with its description, in display order.
+  /// Every key with its description, in display order (the ranges come from bounds.hpp).
   static const std::vector<std::pair<std::string, std::string>>& keys() {
     static const std::vector<std::pair<std::string, std::string>> k = {
-        {"max-retries", "attempts before a job is dead (integer >= 0; 0 means one attempt)"},
-        {"backoff-base", "retry n waits base^n seconds (number >= 1)"},
-        {"backoff-max", "cap on one retry delay in seconds (number >= 0)"},
-        {"job-timeout", "default per-attempt timeout in seconds, 0 = none (number >= 0)"},
-        {"lease-seconds", "claim lease length in seconds (number > 0)"},
-        {"poll-interval-ms", "fallback poll interval in milliseconds (integer >= 1)"},
-        {"stop-timeout-seconds", "graceful stop waits this long for running jobs (number >= 0)"},
-        {"max-recoveries", "lapsed leases before a job is dead (integer >= 0)"},
+        {"max-retries", "attempts before a job is dead (0 means one attempt); " + bounds::max_retries.describe()},
+        {"backoff-base", "retry n waits base^n seconds; " + bounds::backoff_base.describe()},
+        {"backoff-max", "cap on one retry delay; " + bounds::backoff_max.describe()},
+        {"job-timeout", "default per-attempt timeout, 0 = none; " + bounds::job_timeout.describe()},
+        {"lease-seconds", "claim lease length; " + bounds::lease_seconds.describe()},
+        {"poll-interval-ms", "fallback poll interval; " + bounds::poll_interval_ms.describe()},
+        {"stop-timeout-seconds", "graceful stop waits this long for running jobs; " + bounds::stop_timeout_seconds.describe()},
+        {"max-recoveries", "lapsed leases before a job is dead; " + bounds::max_recoveries.describe()},
     };
     return k;
   }
@@ -64,18 +65,18 @@ struct queue_config {
     return std::to_string(max_recoveries);
   }
 
-  /// Validates and applies one value; throws invalid_input naming the key. Returns the
-  /// normalized key.
+  /// Validates and applies one value against its bounds::… entry; throws invalid_input
+  /// naming the key. Returns the normalized key.
   std::string set(std::string_view key, std::string_view value) {
     const std::string k = normalize_key(key);
-    if (k == "max-retries") max_retries = parse_int(k, value, 0);
-    else if (k == "backoff-base") backoff_base = parse_number(k, value, 1.0, false);
-    else if (k == "backoff-max") backoff_max = parse_number(k, value, 0.0, false);
-    else if (k == "job-timeout") job_timeout = parse_number(k, value, 0.0, false);
-    else if (k == "lease-seconds") lease_seconds = parse_number(k, value, 0.0, true);
-    else if (k == "poll-interval-ms") poll_interval_ms = parse_int(k, value, 1);
-    else if (k == "stop-timeout-seconds") stop_timeout_seconds = parse_number(k, value, 0.0, false);
-    else max_recoveries = parse_int(k, value, 0);
+    if (k == "max-retries") max_retries = static_cast<int>(parse(bounds::max_retries, value));
+    else if (k == "backoff-base") backoff_base = parse(bounds::backoff_base, value);
+    else if (k == "backoff-max") backoff_max = parse(bounds::backoff_max, value);
+    else if (k == "job-timeout") job_timeout = parse(bounds::job_timeout, value);
+    else if (k == "lease-seconds") lease_seconds = parse(bounds::lease_seconds, value);
+    else if (k == "poll-interval-ms") poll_interval_ms = static_cast<int>(parse(bounds::poll_interval_ms, value));
+    else if (k == "stop-timeout-seconds") stop_timeout_seconds = parse(bounds::stop_timeout_seconds, value);
+    else max_recoveries = static_cast<int>(parse(bounds::max_recoveries, value));
     return k;
   }
 
@@ -100,24 +101,12 @@ struct queue_config {
   }
 
  private:
-  static error bad(const std::string& k, std::string_view v, const std::string& want) {
-    return error(error_kind::invalid_input, "queuectl.config.invalid_value",
-                 "config " + k + ": '" + std::string(v) + "' is not " + want);
-  }
-  static int parse_int(const std::string& k, std::string_view v, int min) {
-    int out = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size() || out < min)
-      throw bad(k, v, "an integer >= " + std::to_string(min));
-    return out;
-  }
-  static double parse_number(const std::string& k, std::string_view v, double min, bool strict) {
-    double out = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size() || !std::isfinite(out) || out < min ||
-        (strict && out == min))
-      throw bad(k, v, std::string("a number ") + (strict ? "> " : ">= ") + format(min));
-    return out;
+  static double parse(const number_bound& b, std::string_view v) {
+    const auto n = parse_number_text(v);
+    if (!n || !b.contains(*n))
+      throw error(error_kind::invalid_input, "queuectl.config.invalid_value",
+                  "config " + std::string(b.name) + ": '" + std::string(v) + "' is not " + b.describe());
+    return *n;
   }
 };
 

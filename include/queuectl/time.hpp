@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -21,6 +22,42 @@ inline time_point now() { return std::chrono::time_point_cast<milliseconds>(cloc
 
 inline std::int64_t to_ms(time_point t) { return t.time_since_epoch().count(); }
 inline time_point from_ms(std::int64_t ms) { return time_point(milliseconds(ms)); }
+
+// ---- saturating duration arithmetic ---------------------------------------------------
+// Every duration computed from a setting, a job field or a plugin's answer goes through
+// these, so no number (1e300, inf, NaN, a negative) can overflow into a lease or deadline in
+// the past; docs/cli.md "Bounds" lists the limits the inputs are checked against first.
+
+/// The latest instant queuectl represents: 9999-12-31T23:59:59.999Z (RFC 3339 keeps 4 digits).
+inline constexpr std::int64_t max_time_ms = 253402300799999;
+/// The longest duration computed: the span from the epoch to max_time_ms.
+inline constexpr milliseconds max_duration{max_time_ms};
+
+/// Seconds (any double) to milliseconds, rounded, clamped to [0, max_duration]; NaN is 0.
+inline milliseconds saturating_ms(double seconds) {
+  if (!(seconds > 0)) return milliseconds(0);  // also NaN
+  const double ms = seconds * 1000.0;
+  if (!(ms < static_cast<double>(max_duration.count()))) return max_duration;
+  return milliseconds(std::llround(ms));
+}
+
+/// `t + d` clamped to [epoch, max_time_ms]; a negative `d` is treated as 0.
+inline time_point saturating_add(time_point t, milliseconds d) {
+  const std::int64_t base = to_ms(t);
+  const std::int64_t add = d.count() > 0 ? d.count() : 0;
+  if (base >= max_time_ms || add >= max_time_ms - base) return from_ms(max_time_ms);
+  return from_ms(base + add);
+}
+
+/// A steady-clock deadline `d` from `start`, clamped so it never wraps into the past.
+template <class Clock, class Dur>
+std::chrono::time_point<Clock, Dur> saturating_deadline(std::chrono::time_point<Clock, Dur> start, milliseconds d) {
+  using tp = std::chrono::time_point<Clock, Dur>;
+  const auto room = std::chrono::duration_cast<milliseconds>(tp::max() - start);
+  if (d.count() <= 0) return start;
+  if (d >= room) return tp::max();
+  return start + std::chrono::duration_cast<Dur>(d);
+}
 
 /// Formats as RFC 3339 UTC with millisecond precision: `2026-11-22T13:41:40.123Z`.
 inline std::string to_rfc3339(time_point t) {

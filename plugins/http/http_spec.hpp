@@ -21,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "queuectl/bounds.hpp"
+#include "queuectl/json_parse.hpp"
+
 namespace queuectl::http_executor {
 
 /// @brief An absolute http(s) URL split into what a client needs.
@@ -171,8 +174,7 @@ inline parsed<url> resolve_location(const url& base, std::string_view location) 
 inline parsed<request_spec> parse_payload(std::string_view json) {
   using R = parsed<request_spec>;
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) return R::fail("payload: not valid JSON");
+  if (const std::string why = parse_json(doc, json); !why.empty()) return R::fail("payload: not valid JSON: " + why);
   if (!doc.IsObject()) return R::fail("payload: must be a JSON object");
   request_spec spec;
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
@@ -226,8 +228,10 @@ inline parsed<request_spec> parse_payload(std::string_view json) {
   }
 
   if (const auto t = doc.FindMember("timeout"); t != doc.MemberEnd()) {
-    if (!t->value.IsNumber() || !(t->value.GetDouble() > 0))
-      return R::fail("payload.timeout: must be a positive number of seconds");
+    // Bounded like a job's own timeout (bounds.hpp), so the deadline arithmetic cannot overflow.
+    if (!t->value.IsNumber() || !(t->value.GetDouble() > 0) || !bounds::timeout.contains(t->value.GetDouble()))
+      return R::fail("payload.timeout: must be a positive number of seconds up to " +
+                     number_bound::format(bounds::timeout.max));
     spec.timeout = t->value.GetDouble();
   }
   return {std::move(spec), {}};
@@ -275,9 +279,12 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(std::string_vi
   tm.tm_hour = hh;
   tm.tm_min = mm;
   tm.tm_sec = ss;
-  const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-  const auto wait = std::chrono::duration_cast<milliseconds>(at - now);
-  return std::clamp(wait, milliseconds(0), milliseconds(max_seconds * 1000));
+  // In whole seconds: from_time_t() of a year-0 or year-9999 date overflows the clock's
+  // nanoseconds (found by tests/fuzz/fuzz_http_payload).
+  const std::int64_t at = ::timegm(&tm);
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const std::int64_t wait_s = std::clamp<std::int64_t>(at - now_s, 0, max_seconds);
+  return milliseconds(wait_s * 1000);
 }
 
 }  // namespace queuectl::http_executor

@@ -345,6 +345,8 @@ BOOST_AUTO_TEST_CASE(validate_rejects_each_bad_payload_kind) {
       {payload(url, R"("hedaers":{})"), "payload.hedaers: unknown field"},
       {"[1]", "payload: must be a JSON object"},
       {"{nope", "payload: not valid JSON"},
+      {payload(url, R"("timeout":1e300)"), "payload.timeout: must be a positive number of seconds up to 31536000"},
+      {payload(url, R"("body":)" + std::string(100000, '[')), "payload: not valid JSON: nested deeper than 64"},
   };
   for (const auto& [p, want] : bad) {
     const std::string got = check(p);
@@ -391,6 +393,9 @@ BOOST_AUTO_TEST_CASE(retry_after_formats) {
   BOOST_TEST(!spec::parse_retry_after("-5", at).has_value());
   BOOST_TEST(!spec::parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT junk", at).has_value());
   BOOST_TEST(!spec::parse_retry_after("Sun, 06 Foo 1994 08:49:40 GMT", at).has_value());
+  // Years the clock's nanoseconds cannot hold (found by tests/fuzz/fuzz_http_payload: UB).
+  BOOST_TEST((spec::parse_retry_after("Sun, 06 Nov 0997 08:49:37 GMT", at) == milliseconds(0)));
+  BOOST_TEST((spec::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", at) == milliseconds(30LL * 24 * 3600 * 1000)));
 }
 
 BOOST_AUTO_TEST_CASE(urls) {

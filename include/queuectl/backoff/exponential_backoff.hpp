@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/time.hpp"
 #include "queuectl/queue_config.hpp"
 
 namespace queuectl {
@@ -17,8 +18,9 @@ struct exponential_backoff {
   double max_seconds = 3600.0;
 
   milliseconds delay(int failed_attempts) const {
+    // pow may be inf (1e200^2): min() keeps the cap, saturating_ms the conversion.
     const double secs = std::min(max_seconds, std::pow(base, std::max(1, failed_attempts)));
-    return milliseconds(static_cast<long long>(std::llround(secs * 1000.0)));
+    return saturating_ms(secs);
   }
   void configure(const queue_config& c) {
     base = c.backoff_base;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/time.hpp"
 #include "queuectl/queue_config.hpp"
 
 namespace queuectl {
@@ -20,7 +21,7 @@ struct jittered {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     const auto base = std::chrono::duration_cast<milliseconds>(inner.delay(failed_attempts));
     std::uniform_real_distribution<double> factor(1.0 - spread, 1.0 + spread);
-    return milliseconds(static_cast<long long>(static_cast<double>(base.count()) * factor(rng)));
+    return saturating_ms(static_cast<double>(base.count()) / 1000.0 * factor(rng));
   }
   /// Forwards the persisted config to the inner policy when it takes one.
   void configure(const queue_config& c) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/time.hpp"
 
 namespace queuectl {
 
@@ -13,7 +14,11 @@ struct linear_backoff {
   milliseconds step{1000};
   milliseconds max{std::chrono::hours(1)};
 
-  milliseconds delay(int failed_attempts) const { return std::min(max, step * std::max(1, failed_attempts)); }
+  milliseconds delay(int failed_attempts) const {
+    // step * n in double: an int64 product could overflow; saturating_ms clamps it.
+    const double secs = static_cast<double>(step.count()) / 1000.0 * std::max(1, failed_attempts);
+    return std::min(max, saturating_ms(secs));
+  }
 };
 static_assert(backoff_policy<linear_backoff>);
 

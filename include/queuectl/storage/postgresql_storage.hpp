@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -73,6 +74,10 @@ struct postgresql_options {
   /// How long one operation keeps reconnecting and retrying while the database is
   /// unreachable before it throws.
   milliseconds retry_budget{30000};
+  /// The budget of opening the storage (first connection, schema check) when it should differ
+  /// from retry_budget: an unreachable server at start-up fails within the connect_timeout
+  /// the user gave rather than after the outage budget of a running host.
+  std::optional<milliseconds> open_retry_budget;
   /// Called (from the failing thread) each time an operation is about to be retried after
   /// a lost connection, with the reason — e.g. to log a database outage. Must not throw.
   std::function<void(const std::string&)> on_retry;
@@ -140,7 +145,10 @@ class postgresql_storage {
     clock_ = detail::db_clock(std::max<long long>(1, opts_.clock_step.count()));
     pool_ = std::make_unique<soci::connection_pool>(opts_.pool_size);
     slots_ = std::vector<slot>(opts_.pool_size);
+    const milliseconds running_budget = opts_.retry_budget;
+    if (opts_.open_retry_budget) opts_.retry_budget = *opts_.open_retry_budget;
     run([&](leased& l) { migrate(l.sql); });
+    opts_.retry_budget = running_budget;
   }
 
   ~postgresql_storage() {

@@ -10,6 +10,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -31,6 +33,14 @@ namespace queuectl {
 struct sqlite_options {
   int busy_timeout_ms = 10000;         ///< how long a writer waits for another process's lock
   std::string synchronous = "NORMAL";  ///< with WAL: durable across process crashes, fast
+  /// Open for reading only (list, show, status, logs, metrics on a file or directory this
+  /// user cannot write): no file is created, no pragma or migration writes. When SQLite
+  /// cannot create the WAL index (-shm) beside the file, the file is read as an immutable
+  /// snapshot.
+  bool read_only = false;
+  /// Failed opens of a file that is not a database (corrupt, or something else) before the
+  /// error is final; busy locks do not count (they wait up to busy_timeout_ms).
+  int corrupt_attempts = 3;
 };
 
 /// @brief Keeps the queue in one SQLite file (WAL mode).
@@ -48,14 +58,34 @@ class sqlite_storage {
   static constexpr int schema_version = storage_schema_version;
 
   explicit sqlite_storage(std::string path, sqlite_options opts = {}) : path_(std::move(path)), opts_(std::move(opts)) {
+    if (opts_.read_only) {
+      check_regular_file();
+      open_read_only();
+      return;
+    }
     create_private_file();
     wrap([&] {
-      sql_.open(soci::sqlite3, "db=" + quoted(path_) + " timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
-      sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
-      exec_retrying("PRAGMA journal_mode=WAL");
-      const std::string sync = opts_.synchronous == "FULL" ? "FULL" : opts_.synchronous == "OFF" ? "OFF" : "NORMAL";
-      sql_ << "PRAGMA synchronous=" + sync;
-      migrate();
+      // A file that is not a database is reported after a few attempts rather than retried
+      // for ever by a host (a busy lock is not such a failure: it waits in busy_timeout).
+      for (int attempt = 1;; ++attempt) {
+        try {
+          sql_.open(soci::sqlite3, "db=" + quoted(path_) + " timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
+          sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
+          exec_retrying("PRAGMA journal_mode=WAL");
+          const std::string sync = opts_.synchronous == "FULL" ? "FULL" : opts_.synchronous == "OFF" ? "OFF" : "NORMAL";
+          sql_ << "PRAGMA synchronous=" + sync;
+          migrate();
+          return;
+        } catch (const soci::soci_error& e) {
+          if (!is_not_a_database(e.what())) throw;
+          sql_.close();
+          if (attempt >= std::max(1, opts_.corrupt_attempts))
+            throw error(error_kind::storage, "queuectl.storage.corrupt",
+                        path_ + " is not a usable queuectl database (" + std::string(e.what()) + ") after " +
+                            std::to_string(attempt) + " attempts: restore it from a backup or move it away");
+          std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        }
+      }
     });
   }
 
@@ -717,6 +747,58 @@ class sqlite_storage {
     tx.commit();
   }
 
+  static bool is_not_a_database(const std::string& what) {
+    return what.find("not a database") != std::string::npos || what.find("malformed") != std::string::npos ||
+           what.find("corrupt") != std::string::npos;
+  }
+
+  void check_regular_file() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0)
+      throw error(error_kind::not_found, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+      throw error(error_kind::invalid_input, "queuectl.storage.not_a_file",
+                  path_ + " is not a regular file (a directory, device, FIFO or socket)");
+  }
+
+  /// read_only: the file as it is, or — when the -shm beside it cannot be created (a
+  /// read-only directory) — as an immutable snapshot through a URI filename.
+  void open_read_only() {
+    wrap([&] {
+      try {
+        sql_.open(soci::sqlite3, "db=" + quoted(path_) + " readonly=1 timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
+        sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
+        check_schema_read_only();
+        return;
+      } catch (const soci::soci_error& e) {
+        const std::string what = e.what();
+        if (what.find("readonly") == std::string::npos && what.find("unable to open") == std::string::npos) throw;
+        sql_.close();
+      }
+      std::string uri = "file:";
+      for (unsigned char c : std::filesystem::absolute(path_).string()) {
+        if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-') {
+          uri += static_cast<char>(c);
+        } else {
+          char esc[4];
+          std::snprintf(esc, sizeof esc, "%%%02X", c);
+          uri += esc;
+        }
+      }
+      sql_.open(soci::sqlite3, "db=" + quoted(uri + "?immutable=1") + " readonly=1");
+      check_schema_read_only();
+    });
+  }
+
+  void check_schema_read_only() {
+    int header_version = 0;
+    sql_ << "PRAGMA user_version", soci::into(header_version);
+    if (header_version != schema_version)
+      throw error(error_kind::storage, "queuectl.storage.read_only_schema",
+                  path_ + " has schema version " + std::to_string(header_version) + ", this queuectl needs " +
+                      std::to_string(schema_version) + ": open it once with write access to migrate it");
+  }
+
   /// Creates the file 0600 (and its directory 0700) before SQLite does, so the queue —
   /// commands, environments, output — is private to its owner.
   void create_private_file() {
@@ -731,9 +813,18 @@ class sqlite_storage {
     // process holds on it, including those of other connections in the process, and
     // another process could then delete the WAL under them.
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);
-    else if (errno != EEXIST)
+    if (fd >= 0) {
+      ::close(fd);
+      return;
+    }
+    if (errno != EEXIST)
       throw error(error_kind::storage, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
+    // stat(), not open(): a device or FIFO would get SQLite's -journal/-wal files beside it
+    // (/dev/null-journal) or block the open; only a regular file is a database.
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw error(error_kind::invalid_input, "queuectl.storage.not_a_file",
+                  path_ + " is not a regular file (a directory, device, FIFO or socket)");
   }
 
   static std::string quoted(const std::string& s) {

@@ -14,6 +14,7 @@
 
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
+#include "queuectl/json_parse.hpp"
 #include "queuectl/storage_types.hpp"
 #include "queuectl/time.hpp"
 
@@ -63,8 +64,7 @@ inline std::string env_to_json(const std::map<std::string, std::string>& env) {
 inline std::map<std::string, std::string> env_from_json(const std::string& text) {
   std::map<std::string, std::string> out;
   rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return out;
+  if (!parse_json(d, text).empty() || !d.IsObject()) return out;
   for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m)
     if (m->value.IsString())
       out.emplace(std::string(m->name.GetString(), m->name.GetStringLength()),
@@ -171,7 +171,10 @@ decltype(auto) wrap_soci(const char* backend, F&& f) {
     if (what.empty()) what = e.what();
     for (char& c : what)
       if (c == '\n') c = ' ';
-    throw error(error_kind::storage, std::string("queuectl.storage.") + backend, what);
+    // A damaged file is not an outage to wait out: its own id, so a host can give up.
+    const bool corrupt = what.find("disk image is malformed") != std::string::npos ||
+                         what.find("file is not a database") != std::string::npos;
+    throw error(error_kind::storage, corrupt ? "queuectl.storage.corrupt" : std::string("queuectl.storage.") + backend, what);
   }
 }
 
