@@ -22,8 +22,8 @@ san_build() {  # san_build DIR KIND: the tree without benchmarks and docs, sanit
 case "${SANITIZE:-address}" in
   0|"") ;;
   address)
-    san_build build-address address
-    (cd build-address &&
+    san_build build-asan address
+    (cd build-asan &&
      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest --output-on-failure -j2 --timeout 900 -L library &&
      ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j2 --timeout 900 -LE library)
     if [ "${FUZZ:-1}" != 0 ]; then bash scripts/fuzz.sh; fi

@@ -70,12 +70,18 @@ if [ "$(id -u)" = 0 ]; then
   chmod o+x "$T"  # let 'nobody' reach the database; the binary must be reachable too
   as_reader=(runuser -u nobody --)
 fi
+QR=$Q
+if [ ${#as_reader[@]} -gt 0 ] && ! "${as_reader[@]}" test -x "$Q"; then
+  # The build tree may sit where 'nobody' cannot reach (a clone under /root): use a copy.
+  cp "$Q" "$T/queuectl-reader" && chmod 755 "$T/queuectl-reader"
+  QR=$T/queuectl-reader
+fi
 for cmd in "list" "show r1" "logs r1" "status" "metrics" "dlq list" "config get" "list --json"; do
   # shellcheck disable=SC2086
-  "${as_reader[@]}" "$Q" --db "$RO/q.db" $cmd >"$T/out" 2>"$T/err" || fail "read-only '$cmd': $(cat "$T/err")"
+  "${as_reader[@]}" "$QR" --db "$RO/q.db" $cmd >"$T/out" 2>"$T/err" || fail "read-only '$cmd': $(cat "$T/err")"
 done
-grep -q r1 <("${as_reader[@]}" "$Q" --db "$RO/q.db" list) || fail "read-only list does not show the job"
-"${as_reader[@]}" "$Q" --db "$RO/q.db" enqueue '{"command":"true"}' >/dev/null 2>&1 && fail "a write succeeded on a read-only database"
+grep -q r1 <("${as_reader[@]}" "$QR" --db "$RO/q.db" list) || fail "read-only list does not show the job"
+"${as_reader[@]}" "$QR" --db "$RO/q.db" enqueue '{"command":"true"}' >/dev/null 2>&1 && fail "a write succeeded on a read-only database"
 [ "$(ls "$RO")" = q.db ] || fail "files were created beside the read-only database: $(ls "$RO")"
 chmod 0755 "$RO"
 pass "list, show, logs, status, metrics, dlq list, config get work on a read-only database"
