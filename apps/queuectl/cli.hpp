@@ -17,7 +17,7 @@ namespace queuectl::cli {
 
 namespace po = boost::program_options;
 
-/// Exit codes of DESIGN §4.
+/// Exit codes of docs/cli.md.
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_not_found = 3 };
 
 /// Bad usage or bad input detected by the CLI itself: exit 2, the message on one line.

@@ -1,4 +1,4 @@
-// queuectl: the command-line interface of DESIGN §4. Formats and exit codes are an API:
+// queuectl: the command-line interface of docs/cli.md. Formats and exit codes are an API:
 // 0 ok, 1 runtime failure, 2 bad usage or bad input (one line on stderr), 3 not found.
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-// The one translation unit that includes Boost.Beast (its headers are heavy: DESIGN §6).
+// The one translation unit that includes Boost.Beast (its headers are heavy: docs/architecture.md §3).
 // Everything else in apps/web speaks http_request / http_response.
 #include "http_server.hpp"
 

@@ -26,7 +26,7 @@ namespace queuectl {
 /// - `Executor` (executor_policy): how one attempt runs — function_executor, plugin_executor, …
 ///
 /// The queue owns the storage (constructed in place from the trailing arguments) and applies
-/// the rules of DESIGN §3: a job is attempted at most max(1, max_retries) times; after the
+/// the rules of docs/architecture.md §2: a job is attempted at most max(1, max_retries) times; after the
 /// n-th failure it waits `backoff.delay(n)` (or the executor's retry_after); a permanent
 /// failure or the last attempt makes it dead. Thread-safe when Storage is.
 template <storage_policy Storage, backoff_policy Backoff, executor_policy Executor>

@@ -15,7 +15,7 @@
 
 namespace queuectl {
 
-/// @brief Life cycle of a job (DESIGN §3).
+/// @brief Life cycle of a job (docs/architecture.md §2).
 ///
 /// pending → processing → completed; a failed attempt → failed (waiting for its retry
 /// time) → processing …; after the last allowed attempt → dead. Also canceled.
