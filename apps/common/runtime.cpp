@@ -175,7 +175,6 @@ int run_runtime(const runtime_options& opts) {
   wo.threads = opts.workers;
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
-  std::atomic<bool> aborting{false};
   worker_pool<host_queue>* pool_ptr = nullptr;
   wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
   wo.on_tick = [&q, &exporters, &pool_ptr, &trouble, me]() mutable {
@@ -188,11 +187,15 @@ int run_runtime(const runtime_options& opts) {
   };
   if (!exporters.empty()) {
     wo.on_start = [&exporters](const job& j) { exporters.attempt_started(j); };
-    wo.on_finish = [&exporters, &aborting](const job& j, const attempt_result& r, time_point started,
-                                            time_point finished) {
-      exporters.attempt_finished(j, r, started, finished, aborting.load());
-    };
+    wo.on_finish = [&exporters](const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
+                                time_point finished) { exporters.attempt_finished(j, r, outcome, started, finished); };
   }
+  // The pool enforces every job's deadline and abandons an executor call that does not
+  // return within abandon_grace of its stop (docs/plugins.md, "Timeouts and cancel").
+  // Hook for isolated executors: kill the helper process running this attempt here.
+  wo.on_abandon = [](const job& j, const std::string& owner) {
+    log_line("job " + j.id + " (" + owner + "): executor '" + j.executor + "' did not return after being stopped; attempt abandoned");
+  };
   worker_pool pool(q, wo);
   pool_ptr = &pool;
   const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
@@ -241,7 +244,6 @@ int run_runtime(const runtime_options& opts) {
   }
   if (!stopped) {
     if (std::chrono::steady_clock::now() >= deadline) log_line("stop-timeout reached: stopping running jobs");
-    aborting.store(true);
     pool.abort_running();
   }
   pool.join();
@@ -250,6 +252,12 @@ int run_runtime(const runtime_options& opts) {
   try {
     q.storage().remove_worker(me.id);
   } catch (const error&) {
+  }
+  if (const std::size_t stuck = pool.stuck_calls(); stuck > 0) {
+    // Destroying the executors under a call still running in them would crash: leave now.
+    log_line("stopped (" + std::to_string(stuck) + " abandoned executor call(s) still running; exiting without them)");
+    std::fflush(nullptr);
+    ::_exit(0);
   }
   log_line("stopped");
   return 0;
