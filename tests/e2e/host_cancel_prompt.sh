@@ -3,7 +3,10 @@
 # (lease-seconds 30: every 10 s). `sleep 30` canceled after ~1.5 s: its process is gone
 # within 1 s, the slot is free, the attempt is recorded `canceled` with a duration close
 # to the real run, and the exporter (prometheus) counts it as canceled, not failed.
+# Through tests/support/pg_server.sh (host_cancel_prompt_postgresql) the same runs on
+# PostgreSQL, where the wake-up is LISTEN/NOTIFY.
 source "$(dirname "$0")/lib.sh"
+[ -n "${QUEUECTL_TEST_PG_URL:-}" ] && export QUEUECTL_DB=$QUEUECTL_TEST_PG_URL
 tag="qctl-cancel-$$-$RANDOM"
 cp "$(command -v sleep)" "$T/$tag"
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
