@@ -3,6 +3,8 @@
 // proportion. Runs N `true` jobs through the real shell plugin while the process is
 // small, then again after allocating and touching 512 MB, and prints the ratio
 // (target <= 1.2). For contrast it times plain fork()+exec at both sizes.
+// Each job costs two posix_spawns: the host spawns queuectl-shell-supervisor (small,
+// so its own spawn of /bin/sh is cheap), which ties the job to the host's life.
 //
 //   ./build/bench/spawn_bench [jobs=1000] [megabytes=512]
 #include <sys/wait.h>

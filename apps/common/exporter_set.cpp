@@ -37,15 +37,12 @@ void exporter_set::attempt_started(const job& j) {
   for (const auto& x : exporters_) x->attempt_started(e);
 }
 
-void exporter_set::attempt_finished(const job& j, const attempt_result& r, time_point started, time_point finished,
-                                    bool aborting) {
+void exporter_set::attempt_finished(const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
+                                    time_point finished) {
   attempt_event e = event_of(j, started);
   e.finished_at = finished;
   e.permanent = r.permanent;
-  e.outcome = r.success       ? attempt_outcome::succeeded
-              : aborting      ? attempt_outcome::released
-              : r.timed_out   ? attempt_outcome::timed_out
-                              : attempt_outcome::failed;
+  e.outcome = outcome;  // as the worker pool recorded it (canceled, timed_out, released, ...)
   for (const auto& x : exporters_) x->attempt_finished(e);
 }
 

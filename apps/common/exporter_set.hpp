@@ -20,7 +20,8 @@ class exporter_set {
   /// Starts every exporter; "" or the first one-line failure (those started are stopped).
   std::string start(const worker_info& host, const std::map<std::string, std::string>& settings);
   void attempt_started(const job& j);
-  void attempt_finished(const job& j, const attempt_result& r, time_point started, time_point finished, bool aborting);
+  void attempt_finished(const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
+                        time_point finished);
   void snapshot(const std::map<std::string, state_counts>& by_queue, std::size_t busy, std::size_t total);
   void stop();
 

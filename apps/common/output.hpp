@@ -62,7 +62,15 @@ class table {
 
 // ---- workers ------------------------------------------------------------------------
 
-/// A worker process counts as alive while its heartbeat is within max(3 × lease, 10 s).
+/// How a registered worker process looks (docs/cli.md, `status`).
+enum class worker_liveness { alive, stale, gone };
+std::string_view to_string(worker_liveness l) noexcept;
+
+/// gone: registered from this machine (same hostname) and its pid is no longer that
+/// process — checked at once, without waiting for the heartbeat; stale: its heartbeat is
+/// older than max(3 × lease, 10 s); else alive.
+worker_liveness liveness_of(const worker_info& w, time_point now, double lease_seconds);
+/// liveness_of(...) == alive.
 bool worker_is_fresh(const worker_info& w, time_point now, double lease_seconds);
 
 /// Sum of the slots of the fresh workers: the `active: N` of `status`.
@@ -167,7 +175,7 @@ void write_attempt(Writer& w, const attempt_record& a) {
 }
 
 template <class Writer>
-void write_worker(Writer& w, const worker_info& wi, bool fresh) {
+void write_worker(Writer& w, const worker_info& wi, worker_liveness liveness) {
   w.StartObject();
   w.Key("id");
   write_string(w, wi.id);
@@ -182,7 +190,9 @@ void write_worker(Writer& w, const worker_info& wi, bool fresh) {
   w.Key("heartbeat_at");
   write_time(w, wi.heartbeat_at);
   w.Key("alive");
-  w.Bool(fresh);
+  w.Bool(liveness == worker_liveness::alive);
+  w.Key("liveness");
+  write_string(w, to_string(liveness));
   w.Key("executors");  // null: claims for any executor
   if (wi.executors) {
     w.StartArray();
@@ -209,7 +219,7 @@ void write_status(Writer& w, const status_snapshot& s) {
   w.Int(active_slots(s.workers, s.now, s.lease_seconds));
   w.Key("processes");
   w.StartArray();
-  for (const auto& wi : s.workers) write_worker(w, wi, worker_is_fresh(wi, s.now, s.lease_seconds));
+  for (const auto& wi : s.workers) write_worker(w, wi, liveness_of(wi, s.now, s.lease_seconds));
   w.EndArray();
   w.EndObject();
   w.Key("missing_executors");  // executor -> jobs waiting that no live host can run

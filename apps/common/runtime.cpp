@@ -198,7 +198,6 @@ int run_runtime(const runtime_options& opts) {
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
   wo.executors = me.executors;
-  std::atomic<bool> aborting{false};
   worker_pool<host_queue>* pool_ptr = nullptr;
   wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
   wo.on_tick = [&q, &exporters, &pool_ptr, &trouble, me]() mutable {
@@ -211,15 +210,19 @@ int run_runtime(const runtime_options& opts) {
   };
   if (!exporters.empty()) {
     wo.on_start = [&exporters](const job& j) { exporters.attempt_started(j); };
-    wo.on_finish = [&exporters, &aborting](const job& j, const attempt_result& r, time_point started,
-                                            time_point finished) {
-      exporters.attempt_finished(j, r, started, finished, aborting.load());
-    };
+    wo.on_finish = [&exporters](const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
+                                time_point finished) { exporters.attempt_finished(j, r, outcome, started, finished); };
   }
   const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
   // Every enqueue, retry and requeue is announced (docs/deploy.md, "Wake-ups"), and idle
   // slots also wake when the next job is due: the poll is only a safety net.
   if (watch->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
+  // The pool enforces every job's deadline and abandons an executor call that does not
+  // return within abandon_grace of its stop (docs/plugins.md, "Timeouts and cancel").
+  // Hook for isolated executors: kill the helper process running this attempt here.
+  wo.on_abandon = [](const job& j, const std::string& owner) {
+    log_line("job " + j.id + " (" + owner + "): executor '" + j.executor + "' did not return after being stopped; attempt abandoned");
+  };
   worker_pool pool(q, wo);
   pool_ptr = &pool;
   pool.start();
@@ -267,7 +270,6 @@ int run_runtime(const runtime_options& opts) {
   }
   if (!stopped) {
     if (std::chrono::steady_clock::now() >= deadline) log_line("stop-timeout reached: stopping running jobs");
-    aborting.store(true);
     pool.abort_running();
   }
   pool.join();
@@ -276,6 +278,12 @@ int run_runtime(const runtime_options& opts) {
   try {
     q.storage().remove_worker(me.id);
   } catch (const error&) {
+  }
+  if (const std::size_t stuck = pool.stuck_calls(); stuck > 0) {
+    // Destroying the executors under a call still running in them would crash: leave now.
+    log_line("stopped (" + std::to_string(stuck) + " abandoned executor call(s) still running; exiting without them)");
+    std::fflush(nullptr);
+    ::_exit(0);
   }
   log_line("stopped");
   return trouble.gave_up() ? 1 : 0;

@@ -81,8 +81,8 @@ int cmd_logs(const globals& g, const args_t& args) {
 
 int cmd_cancel(const globals& g, const args_t& args) {
   command_parser p(g, "cancel", "ID",
-                   "Cancels a pending, failed or running job; a running job is stopped by its worker at\n"
-                   "its next heartbeat. Exit 3 if there is no such job, 2 if it already finished.");
+                   "Cancels a pending, failed or running job; a running job is stopped by its worker within\n"
+                   "~100 ms. Exit 3 if there is no such job, 2 if it already finished.");
   p.positional("id");
   if (!p.parse(args)) return exit_ok;
   const std::string id = p.required("id");

@@ -7,9 +7,10 @@ namespace queuectl::cli {
 int cmd_status(const globals& g, const args_t& args) {
   command_parser p(g, "status", "[--json]",
                    "Prints the number of jobs in each state (all six, one 'state: N' line each), then the\n"
-                   "workers: 'active: N' is the number of worker slots alive over all processes (a process\n"
-                   "is alive while its heartbeat is within max(3 x lease-seconds, 10 s)). Jobs waiting for an\n"
-                   "executor that no live host has loaded are listed per executor ('http: 2 jobs'): hosts\n"
+                   "workers: 'active: N' is the number of worker slots alive over all processes. A process\n"
+                   "is alive while its heartbeat is within max(3 x lease-seconds, 10 s) ('stale' after); one\n"
+                   "registered from this machine whose pid no longer runs is 'gone' at once. Jobs waiting for\n"
+                   "an executor that no live host has loaded are listed per executor ('http: 2 jobs'): hosts\n"
                    "claim only jobs of the executor plugins they loaded.");
   p.json();
   if (!p.parse(args)) return exit_ok;

@@ -263,7 +263,7 @@ http_response rest_api::workers() {
     w.Int(app::active_slots(all, t, lease));
     w.Key("workers");
     w.StartArray();
-    for (const auto& wi : all) app::write_worker(w, wi, app::worker_is_fresh(wi, t, lease));
+    for (const auto& wi : all) app::write_worker(w, wi, app::liveness_of(wi, t, lease));
     w.EndArray();
     w.Key("hosts");
     w.StartArray();

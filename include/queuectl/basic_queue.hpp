@@ -180,10 +180,13 @@ class basic_queue {
 
   // ---- managing -----------------------------------------------------------------------
 
-  /// Cancels a pending, failed or running job (a running one is stopped by its worker at
-  /// the next heartbeat). Throws not_found for an unknown id, conflict if already final.
+  /// Cancels a pending, failed or running job. The attempt of a running one is recorded
+  /// `canceled` now; its worker_pool stops it on the wake-up (this process: the notify
+  /// below; others: the storage's change watch), else at its next heartbeat. Throws
+  /// not_found for an unknown id, conflict if already final.
   void cancel(const std::string& id) {
     if (!storage_.cancel(id, now())) throw final_or_missing(id, "cancel");
+    wake_.notify();
   }
 
   /// Moves a dead job back to pending with attempts reset.

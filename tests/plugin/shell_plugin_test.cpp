@@ -2,7 +2,10 @@
 // the whole process tree, concurrent use.
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +17,8 @@
 #include "printers.hpp"
 #include "queuectl/plugin/loader.hpp"
 #include "wait_until.hpp"
+
+extern char** environ;
 
 using namespace queuectl;
 using namespace std::chrono_literals;
@@ -150,6 +155,55 @@ BOOST_AUTO_TEST_CASE(concurrent_executions) {
     });
   for (auto& t : ts) t.join();
   BOOST_TEST(ok.load() == 40);
+}
+
+
+BOOST_AUTO_TEST_CASE(cancel_kills_a_job_that_ignores_sigterm_after_the_grace) {
+  const std::string sleeper = unique_sleep();
+  job j;
+  j.command = "trap '' TERM; " + sleeper + " 100";
+  std::stop_source stop;
+  execution_context ctx;
+  ctx.stop = stop.get_token();
+  std::thread canceler([&] {
+    std::this_thread::sleep_for(200ms);
+    stop.request_stop();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = shell()->execute(j, ctx);
+  canceler.join();
+  BOOST_TEST(r.error == "canceled");
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));  // 200 ms + 2 s grace, with slack
+  BOOST_TEST(test::wait_until([&] { return !any_process_running(sleeper); }, 3s));
+  std::filesystem::remove(sleeper);
+}
+
+// The supervisor on its own: when its lifeline's write end closes (the host died, however),
+// the job's whole group goes at once.
+BOOST_AUTO_TEST_CASE(supervisor_kills_the_job_group_when_the_host_goes) {
+  const std::string sleeper = unique_sleep();
+  int lifeline[2];
+  BOOST_REQUIRE(::pipe2(lifeline, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, lifeline[0], 3);
+  std::string sup = std::string(QUEUECTL_TEST_PLUGIN_DIR) + "/queuectl-shell-supervisor";
+  std::string host = std::to_string(::getpid()), grace = "2000", sh = "/bin/sh", c = "-c",
+              cmd = sleeper + " 100 & " + sleeper + " 100";
+  char* argv[] = {sup.data(), host.data(), grace.data(), sh.data(), c.data(), cmd.data(), nullptr};
+  pid_t pid = -1;
+  BOOST_REQUIRE(::posix_spawn(&pid, sup.c_str(), &fa, nullptr, argv, environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(lifeline[0]);
+  BOOST_TEST(test::wait_until([&] { return any_process_running(sleeper); }, 3s));
+  const auto t0 = std::chrono::steady_clock::now();
+  ::close(lifeline[1]);  // as the host's death would
+  BOOST_TEST(test::wait_until([&] { return !any_process_running(sleeper); }, 3s));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1s));
+  int status = 0;
+  BOOST_TEST(::waitpid(pid, &status, 0) == pid);
+  BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+  std::filesystem::remove(sleeper);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

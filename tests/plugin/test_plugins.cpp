@@ -1,6 +1,9 @@
 // Plugins the loader tests need: each one is broken in a different way. The variant is
 // picked with a compile definition (see CMakeLists.txt).
+#include <chrono>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "queuectl/plugin/executor_plugin.hpp"
 
@@ -16,6 +19,12 @@ struct test_executor final : queuectl::executor_plugin {
   queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context&) override {
     if (j.command == "throw") throw std::runtime_error("disk on fire");
     if (j.command == "throw-int") throw 42;
+    // `ignore-stop MS`: sleeps MS ms heeding neither ctx.timeout nor ctx.stop; the worker
+    // must enforce the job's timeout itself (tests/e2e/host_timeout_plugin.sh).
+    if (j.command.rfind("ignore-stop ", 0) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(j.command.substr(12))));
+      return queuectl::attempt_result::ok();
+    }
     return queuectl::attempt_result::ok();
   }
   std::string check(const queuectl::job_spec& s) const override {

@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -369,6 +372,145 @@ BOOST_AUTO_TEST_CASE(enqueue_wakes_an_idle_pool_without_waiting_for_the_poll) {
   BOOST_TEST(test::wait_until([&] { return q.get(id).state == job_state::completed; }, 5s));
   pool.request_stop();
   pool.join();
+}
+
+BOOST_AUTO_TEST_CASE(cancel_reaches_a_running_job_on_the_wake_up_not_the_heartbeat) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("lease-seconds", "300");        // heartbeat every 10 s: far too late
+  q.set_config("poll-interval-ms", "60000");   // no polling either: only the wake-up
+  const auto id = q.enqueue(spec("wait-stop"));
+  std::mutex mu;
+  std::optional<attempt_outcome> reported;
+  worker_pool_options o{.threads = 1};
+  o.on_finish = [&](const job&, const attempt_result&, attempt_outcome outcome, time_point, time_point) {
+    std::lock_guard lock(mu);
+    reported = outcome;
+  };
+  worker_pool pool(q, o);
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return pool.busy() == 1; }, 5s));
+  std::this_thread::sleep_for(300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  q.cancel(id);
+  BOOST_TEST(test::wait_until([&] { return pool.busy() == 0; }, 5s));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 500ms));  // target 100 ms; slack for a loaded machine
+  pool.request_stop();
+  pool.join();
+  const auto rec = q.attempts(id).back();
+  BOOST_TEST((rec.outcome == attempt_outcome::canceled));
+  std::lock_guard lock(mu);
+  BOOST_TEST((reported == attempt_outcome::canceled));  // exporters see canceled, not failed
+}
+
+BOOST_AUTO_TEST_CASE(cancel_by_another_process_is_seen_on_its_change_notification) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("lease-seconds", "300");
+  q.set_config("poll-interval-ms", "60000");
+  const auto id = q.enqueue(spec("wait-stop"));
+  worker_pool pool(q, worker_pool_options{.threads = 1});
+  pool.start();
+  BOOST_REQUIRE(test::wait_until([&] { return pool.busy() == 1; }, 5s));
+  BOOST_REQUIRE(q.storage().cancel(id, now()));  // as `queuectl cancel` in another process writes it
+  const auto t0 = std::chrono::steady_clock::now();
+  q.wake().notify();                             // as the WAL watcher / LISTEN reports it
+  BOOST_TEST(test::wait_until([&] { return pool.busy() == 0; }, 5s));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 500ms));
+  pool.request_stop();
+  pool.join();
+}
+
+namespace {
+/// Ignores ctx.timeout and ctx.stop: sleeps `for_ms`, then reports success.
+struct stubborn {
+  std::shared_ptr<std::atomic<int>> returned = std::make_shared<std::atomic<int>>(0);
+  attempt_result execute(const job& j, const execution_context&) {
+    if (j.command != "ok") std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(j.command)));
+    ++*returned;
+    return attempt_result::ok();
+  }
+};
+using stubborn_queue = basic_queue<memory_storage_mt, tiny_backoff, stubborn>;
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(timeout_is_enforced_whatever_the_executor_does) {
+  stubborn_queue q(stubborn{}, {});
+  auto s = spec("600", 1, "late");
+  s.timeout = 0.2;
+  q.enqueue(s);
+  worker_pool_options o{.threads = 1};
+  o.abandon_grace = 2s;  // the executor returns (late) within the grace
+  std::atomic<int> outcome{-1};
+  o.on_finish = [&](const job&, const attempt_result&, attempt_outcome oc, time_point, time_point) {
+    outcome = static_cast<int>(oc);
+  };
+  worker_pool pool(q, o);
+  pool.start();
+  BOOST_TEST(test::wait_until([&] { return q.get("late").state == job_state::dead; }, 5s));
+  pool.request_stop();
+  pool.join();
+  const auto rec = q.attempts("late").back();
+  BOOST_TEST((rec.outcome == attempt_outcome::timed_out));  // not succeeded: it ran 0.6 s on a 0.2 s timeout
+  BOOST_TEST(q.get("late").last_error == "timed out after 0.2s");
+  BOOST_TEST(outcome.load() == static_cast<int>(attempt_outcome::timed_out));
+}
+
+BOOST_AUTO_TEST_CASE(a_stuck_executor_is_abandoned_and_frees_its_slot) {
+  stubborn_queue q(stubborn{}, {});
+  const auto returned = q.executor().returned;
+  auto s = spec("2500", 1, "stuck");
+  s.timeout = 0.2;
+  q.enqueue(s);
+  worker_pool_options o{.threads = 1};
+  o.abandon_grace = 300ms;
+  std::atomic<int> abandoned{0};
+  o.on_abandon = [&](const job& j, const std::string&) {
+    if (j.id == "stuck") ++abandoned;
+  };
+  worker_pool pool(q, o);
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.start();
+  BOOST_TEST(test::wait_until([&] { return q.get("stuck").state == job_state::dead; }, 5s));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1500ms));  // 0.2 s + 0.3 s grace, with slack
+  BOOST_TEST(abandoned.load() == 1);
+  BOOST_TEST(q.get("stuck").last_error.find("abandoned") != std::string::npos);
+  // The slot is free while the stuck call still sleeps: the next job runs on it.
+  q.enqueue(spec("ok", 1, "next"));
+  BOOST_TEST(test::wait_until([&] { return q.get("next").state == job_state::completed; }, 2s));
+  BOOST_TEST(returned->load() == 1);  // only "next" has returned so far
+  // When the stuck call finally returns, its success is discarded.
+  BOOST_TEST(test::wait_until([&] { return returned->load() == 2; }, 5s));
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(q.get("stuck").state == job_state::dead);
+  BOOST_TEST(q.attempts("stuck").size() == 1u);
+  BOOST_TEST((q.attempts("stuck").back().outcome == attempt_outcome::timed_out));
+  pool.request_stop();
+  const auto t1 = std::chrono::steady_clock::now();
+  pool.join();
+  BOOST_TEST((std::chrono::steady_clock::now() - t1 < 1s));
+  BOOST_TEST(pool.stuck_calls() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_stays_bounded_with_a_stuck_executor) {
+  stubborn_queue q(stubborn{}, {});
+  const auto returned = q.executor().returned;
+  q.enqueue(spec("1500", 3, "busy"));  // no timeout: only the abort stops it
+  worker_pool_options o{.threads = 1};
+  o.abandon_grace = 200ms;
+  auto pool = std::make_unique<worker_pool<stubborn_queue>>(q, o);
+  pool->start();
+  BOOST_REQUIRE(test::wait_until([&] { return pool->busy() == 1; }, 5s));
+  const auto t0 = std::chrono::steady_clock::now();
+  pool->abort_running();
+  pool->join();
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1s));  // grace + grace for the stuck call
+  BOOST_TEST(pool->stuck_calls() == 1u);
+  BOOST_TEST(q.get("busy").state == job_state::pending);  // handed back, not counted
+  BOOST_TEST(q.get("busy").attempts == 0);
+  pool.reset();
+  // The detached call still runs in q's executor: let it finish before q goes away.
+  BOOST_TEST(test::wait_until([&] { return returned->load() == 1; }, 5s));
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(q.get("busy").state == job_state::pending);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -428,7 +428,7 @@
       el('td', { class: 'num' }, String(w.pid)),
       el('td', { class: 'num' }, String(w.slots)),
       el('td', {}, timeEl(w.heartbeat_at)),
-      el('td', {}, w.alive ? 'alive' : 'stale')));
+      el('td', {}, w.liveness || (w.alive ? 'alive' : 'stale'))));
     $('workers').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { class: 'kv' },
       el('thead', {}, el('tr', {}, ...['Host', 'PID', 'Slots', 'Heartbeat', 'State'].map((h, i) => el('th', { scope: 'col', class: i === 1 || i === 2 ? 'num' : null }, h)))),
       el('tbody', {}, ...rows))));

@@ -359,6 +359,7 @@ class postgresql_storage {
       up.execute(true);
       if (up.get_affected_rows() != 1) return false;
       close_running_attempt(l.sql, i, t, attempt_outcome::canceled, "canceled");
+      send_notify(l.sql);  // the host running it stops the attempt on this wake-up
       tx.commit();
       return true;
     });
