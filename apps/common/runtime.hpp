@@ -17,8 +17,13 @@ struct runtime_options {
   bool daemon = false;                   ///< detach (double fork before any thread starts)
   std::optional<std::string> log_file;   ///< with --daemon: where output goes
   std::optional<std::string> http_bind;  ///< --http: serve the REST API and dashboard here
-  /// Options handed to plugins at start, e.g. `metrics-bind`, `token`.
-  std::map<std::string, std::string> plugin_settings;
+  /// Each plugin's own options by plugin name (`--plugin-opt NAME.KEY=VALUE`); a name no
+  /// loaded plugin has is refused (exit 2).
+  std::map<std::string, std::map<std::string, std::string>> plugin_options;
+  /// --token: guards --http, and is every exporter's `token` option unless it has its own.
+  std::optional<std::string> token;
+  /// --isolate: "none", "third-party" (default) or "all" (docs/plugins.md, "Isolation").
+  std::string isolate = "third-party";
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
   bool drain = false;
 };

@@ -49,10 +49,24 @@ class plugin_loader {
     std::error_code ec;
     const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
     if (!ec) {
-      dirs_.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
-      dirs_.push_back((exe_dir / ".." / ".." / "plugins").lexically_normal().string());
-      dirs_.push_back((exe_dir / ".." / "lib" / "queuectl" / "plugins").lexically_normal().string());
+      for (const auto& d : {exe_dir / ".." / "plugins", exe_dir / ".." / ".." / "plugins",
+                            exe_dir / ".." / "lib" / "queuectl" / "plugins"}) {
+        dirs_.push_back(d.lexically_normal().string());
+        builtin_dirs_.push_back(d.lexically_normal());
+      }
     }
+  }
+
+  /// One of the plugins queuectl ships (shell, http, prometheus), found where queuectl
+  /// installs them (next to the binary); anything else is third-party (docs/plugins.md,
+  /// "Isolation"). Decided by location and name, before the library is loaded.
+  bool is_bundled(const std::filesystem::path& resolved) const {
+    const std::string file = resolved.filename().string();
+    if (file != file_name("shell") && file != file_name("http") && file != file_name("prometheus")) return false;
+    const auto dir = resolved.parent_path().lexically_normal();
+    for (const auto& d : builtin_dirs_)
+      if (dir == d) return true;
+    return false;
   }
 
   /// The file name a plugin called `name` has.
@@ -173,6 +187,7 @@ class plugin_loader {
   }
 
   std::vector<std::string> dirs_;
+  std::vector<std::filesystem::path> builtin_dirs_;  ///< where bundled plugins live
 };
 
 }  // namespace queuectl

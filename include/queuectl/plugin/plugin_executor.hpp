@@ -44,6 +44,22 @@ class plugin_executor {
     return false;
   }
 
+  /// After fork() (daemonizing): idle helpers belong to the parent; start new ones.
+  void after_fork() {
+    for (auto& p : isolated_) p->drop_idle_helpers();
+  }
+
+  /// Hands each plugin its options (by plugin name; plugins not in `options` get none);
+  /// "" or the first plugin's one-line refusal.
+  std::string configure(const std::map<std::string, std::map<std::string, std::string>>& options) {
+    static const std::map<std::string, std::string> none;
+    for (auto& [name, p] : plugins_) {
+      auto it = options.find(name);
+      if (std::string why = p->configure(it == options.end() ? none : it->second); !why.empty()) return why;
+    }
+    return {};
+  }
+
   /// Whether the executor `name` runs in helper processes.
   bool isolated(std::string_view name) const {
     for (auto& p : isolated_)
