@@ -147,7 +147,6 @@ int run_runtime(const runtime_options& opts) {
     daemonize(opts.log_file);
     plugins.executors.after_fork();
   }
-  for (const auto& line : plugins.report) log_line(line);
 
   // Signals are taken synchronously by this thread; every thread started below inherits
   // the blocked mask, so jobs' own signals never reach the workers.
@@ -208,6 +207,9 @@ int run_runtime(const runtime_options& opts) {
     q.storage().remove_worker(me.id);
     return 2;
   }
+  // Which plugins run, from where, in-process or isolated (after the last check that can
+  // refuse a plugin, so that a refusal stays a single line).
+  for (const auto& line : plugins.report) log_line(line);
 
   worker_pool_options wo;
   wo.threads = opts.workers;
