@@ -81,7 +81,11 @@ host_plugins load_plugins(const std::vector<std::string>& names, const plugin_lo
       // The library is loaded by its first helper process, never by the host, unless it
       // also exports an exporter (exporters always run in the host).
       isolated_executor::options io;
-      io.helper_argv = opts.helper_argv;
+      // argv: the binary's name, the switch, and (for `ps`) the plugin it serves.
+      std::error_code ec;
+      const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+      io.helper_path = opts.helper_path;
+      io.helper_argv = {ec ? std::string("queuectl") : exe.string(), "--plugin-helper", path.string()};
       io.plugin_path = path.string();
       io.log = opts.log;
       auto x = std::make_shared<isolated_executor>(io);

@@ -47,9 +47,9 @@ std::optional<isolation_mode> parse_isolation_mode(std::string_view s);
 struct plugin_load_options {
   std::vector<std::string> dirs;  ///< --plugin-dir
   isolation_mode isolate = isolation_mode::third_party;
-  /// The helper command (a binary that calls run_plugin_helper()); default: this
-  /// program re-executed with --plugin-helper.
-  std::vector<std::string> helper_argv = {"/proc/self/exe", "--plugin-helper"};
+  /// The helper program (one that calls run_plugin_helper()); default: this program,
+  /// re-executed through /proc/self/exe (the same binary even if replaced on disk since).
+  std::string helper_path = "/proc/self/exe";
   std::function<void(const std::string&)> log;  ///< helper events (crash, restart)
 };
 

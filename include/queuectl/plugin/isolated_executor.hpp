@@ -56,6 +56,9 @@ class isolated_executor final : public executor_plugin {
     /// The helper's command line: a program that calls run_plugin_helper(), e.g.
     /// {"/proc/self/exe", "--plugin-helper"}.
     std::vector<std::string> helper_argv;
+    /// What to execute, if not helper_argv[0] (e.g. "/proc/self/exe", while argv[0] names
+    /// the binary for `ps`).
+    std::string helper_path;
     std::string plugin_path;                      ///< resolved path of the plugin library
     std::map<std::string, std::string> settings;  ///< the plugin's own options (or later: configure())
     std::function<void(const std::string&)> log;  ///< one line per helper event
@@ -244,7 +247,8 @@ class isolated_executor final : public executor_plugin {
     for (auto& a : opts_.helper_argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = argv.size() > 1 ? ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) : EINVAL;
+    const char* path = opts_.helper_path.empty() ? argv[0] : opts_.helper_path.c_str();
+    const int rc = argv.size() > 1 ? ::posix_spawn(&pid, path, &fa, nullptr, argv.data(), environ) : EINVAL;
     ::posix_spawn_file_actions_destroy(&fa);
     ::close(sv[1]);
     if (rc != 0) {
