@@ -4,6 +4,14 @@
 # libqueuectl_NAME.so with hidden visibility (only the exported factory and ABI symbols
 # are visible), linked against the queuectl headers and Boost.DLL. Works from the source
 # tree and from an installed package (find_package(queuectl)).
+#
+# Hooks are virtual functions the host calls: one declared with a slightly different
+# signature (a `check` without `const`) would hide the real hook and never be called, so
+# hiding a virtual is an error; missing `override` is a warning (docs/plugins.md).
+set(QUEUECTL_PLUGIN_WARNING_FLAGS "")
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set(QUEUECTL_PLUGIN_WARNING_FLAGS -Werror=overloaded-virtual -Wsuggest-override)
+endif()
 function(queuectl_add_plugin name)
   cmake_parse_arguments(P "INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBS" ${ARGN})
   if(NOT P_SOURCES)
@@ -14,6 +22,7 @@ function(queuectl_add_plugin name)
   find_package(Boost 1.74 REQUIRED)
   target_link_libraries(${target} PRIVATE queuectl::queuectl Boost::headers ${CMAKE_DL_LIBS} ${P_LIBS})
   target_compile_definitions(${target} PRIVATE BOOST_DLL_USE_STD_FS)
+  target_compile_options(${target} PRIVATE ${QUEUECTL_PLUGIN_WARNING_FLAGS})
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME queuectl_${name}
     PREFIX lib

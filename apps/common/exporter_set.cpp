@@ -17,12 +17,13 @@ attempt_event event_of(const job& j, time_point started) {
 
 }  // namespace
 
-std::string exporter_set::start(const worker_info& host, const std::map<std::string, std::string>& settings) {
-  exporter_start_info info;
-  info.host_id = host.id;
-  info.slots = host.slots;
-  info.settings = settings;
+std::string exporter_set::start(const worker_info& host,
+                                const std::map<std::string, std::map<std::string, std::string>>& options) {
   for (std::size_t i = 0; i < exporters_.size(); ++i) {
+    exporter_start_info info;
+    info.host_id = host.id;
+    info.slots = host.slots;
+    if (auto it = options.find(std::string(exporters_[i]->name())); it != options.end()) info.settings = it->second;
     if (std::string why = exporters_[i]->start(info); !why.empty()) {
       for (std::size_t k = 0; k < i; ++k) exporters_[k]->stop();
       return why;

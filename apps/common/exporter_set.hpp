@@ -17,8 +17,9 @@ class exporter_set {
   ~exporter_set() { stop(); }
 
   bool empty() const { return exporters_.empty(); }
-  /// Starts every exporter; "" or the first one-line failure (those started are stopped).
-  std::string start(const worker_info& host, const std::map<std::string, std::string>& settings);
+  /// Starts every exporter with its own options (by exporter name); "" or the first
+  /// one-line failure (those started are stopped).
+  std::string start(const worker_info& host, const std::map<std::string, std::map<std::string, std::string>>& options);
   void attempt_started(const job& j);
   void attempt_finished(const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
                         time_point finished);

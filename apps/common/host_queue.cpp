@@ -69,13 +69,56 @@ std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, 
   return std::make_unique<sqlite_watch>(db, std::move(on_change));
 }
 
-host_plugins load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs) {
-  plugin_loader loader(dirs);
+std::optional<isolation_mode> parse_isolation_mode(std::string_view s) {
+  if (s == "none") return isolation_mode::none;
+  if (s == "third-party") return isolation_mode::third_party;
+  if (s == "all") return isolation_mode::all;
+  return std::nullopt;
+}
+
+host_plugins load_plugins(const std::vector<std::string>& names, const plugin_load_options& opts) {
+  plugin_loader loader(opts.dirs);
   host_plugins out;
   for (const auto& n : names) {
-    auto p = loader.load(n);
-    if (p.executor) out.executors.add(std::move(p.executor));
-    if (p.exporter) out.exporters.push_back(std::move(p.exporter));
+    const auto path = loader.locate(n);
+    const bool bundled = loader.is_bundled(path);
+    const bool isolate = opts.isolate == isolation_mode::all || (opts.isolate == isolation_mode::third_party && !bundled);
+    const std::string origin = std::string(bundled ? "bundled" : "third-party") + ", from " + path.string();
+    if (isolate) {
+      // The library is loaded by its first helper process, never by the host, unless it
+      // also exports an exporter (exporters always run in the host).
+      isolated_executor::options io;
+      // argv: the binary's name, the switch, and (for `ps`) the plugin it serves.
+      std::error_code ec;
+      const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+      io.helper_path = opts.helper_path;
+      io.helper_argv = {ec ? std::string("queuectl") : exe.string(), "--plugin-helper", path.string()};
+      io.plugin_path = path.string();
+      io.log = opts.log;
+      auto x = std::make_shared<isolated_executor>(io);
+      const std::string name(x->name());
+      if (x->has_exporter()) {
+        out.exporters.push_back(loader.load_exporter(path.string()));
+        out.report.push_back("plugin '" + name + "': exporter, in-process (" + origin + ")");
+      }
+      if (x->has_executor()) {
+        out.report.push_back("plugin '" + name + "': executor, isolated in helper processes (" + origin + ")");
+        out.executors.add(std::move(x));
+      }
+      out.names.push_back(name);
+      continue;
+    }
+    auto p = loader.load(path.string());
+    const std::string name(p.executor ? p.executor->name() : p.exporter->name());
+    if (p.executor) {
+      out.report.push_back("plugin '" + name + "': executor, in-process (" + origin + ")");
+      out.executors.add(std::move(p.executor));
+    }
+    if (p.exporter) {
+      out.report.push_back("plugin '" + name + "': exporter, in-process (" + origin + ")");
+      out.exporters.push_back(std::move(p.exporter));
+    }
+    out.names.push_back(name);
   }
   return out;
 }

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -43,14 +45,33 @@ class job_watch {
 };
 std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change);
 
+/// Which executor plugins run in helper processes (`--isolate`, docs/plugins.md "Isolation").
+enum class isolation_mode { none, third_party, all };
+/// "none", "third-party", "all"; nullopt for anything else.
+std::optional<isolation_mode> parse_isolation_mode(std::string_view s);
+
+/// How to load plugins.
+struct plugin_load_options {
+  std::vector<std::string> dirs;  ///< --plugin-dir
+  isolation_mode isolate = isolation_mode::third_party;
+  /// The helper program (one that calls run_plugin_helper()); default: this program,
+  /// re-executed through /proc/self/exe (the same binary even if replaced on disk since).
+  std::string helper_path = "/proc/self/exe";
+  std::function<void(const std::string&)> log;  ///< helper events (crash, restart)
+};
+
 /// What `--plugin` loaded: executors (dispatched by job.executor) and exporters.
 struct host_plugins {
   plugin_executor executors;
   std::vector<std::shared_ptr<exporter_plugin>> exporters;
+  /// One line per plugin: its name, kind, where it came from, in-process or isolated.
+  std::vector<std::string> report;
+  /// Every loaded plugin's name (the NAME of --plugin-opt NAME.KEY=VALUE).
+  std::vector<std::string> names;
 };
 
 /// Loads each plugin (by name or path). Throws queuectl::error with the loader's one-line
 /// reason.
-host_plugins load_plugins(const std::vector<std::string>& names, const std::vector<std::string>& dirs);
+host_plugins load_plugins(const std::vector<std::string>& names, const plugin_load_options& opts);
 
 }  // namespace queuectl::app

@@ -298,6 +298,9 @@ std::string attempt_header(const attempt_record& a) {
   std::string h = "=== attempt " + std::to_string(a.number);
   h += "  exit_code=" + (a.exit_code ? std::to_string(*a.exit_code) : std::string("-"));
   h += "  outcome=" + std::string(to_string(a.outcome));
+  // Lost (host died) and handed-back attempts do not count against max_retries: say so,
+  // so the numbers here agree with `attempts` in show and list (docs/cli.md).
+  if (a.outcome == attempt_outcome::lost || a.outcome == attempt_outcome::released) h += " (not counted)";
   h += "  started=" + to_rfc3339(a.started_at);
   h += "  duration=" + (a.finished_at ? format_duration(*a.finished_at - a.started_at) : std::string("-"));
   h += "  worker=" + printable(a.worker.empty() ? "-" : a.worker);
@@ -314,7 +317,9 @@ std::string jobs_table(const std::vector<job>& jobs) {
   t.max_width(6, 60);
   for (const auto& j : jobs)
     t.add_row({j.id, std::string(to_string(j.state)),
-               std::to_string(j.attempts) + "/" + std::to_string(allowed_attempts(j)), std::to_string(j.priority),
+               std::to_string(j.attempts) + "/" + std::to_string(allowed_attempts(j)) +
+                   (j.recoveries ? " +" + std::to_string(j.recoveries) + " lost" : std::string()),
+               std::to_string(j.priority),
                j.queue, to_rfc3339(j.run_at), what_runs(j)});
   return t.render();
 }
@@ -329,7 +334,10 @@ std::string job_text(const job& j, const std::vector<attempt_record>& attempts) 
   o += field("queue", printable(j.queue));
   o += field("priority", std::to_string(j.priority));
   o += field("attempts", std::to_string(j.attempts) + " of " + std::to_string(allowed_attempts(j)) +
-                             " (max_retries " + std::to_string(j.max_retries) + ")");
+                             " (max_retries " + std::to_string(j.max_retries) + ")" +
+                             (j.recoveries ? ", +" + std::to_string(j.recoveries) +
+                                                 " lost when a host died under it (not counted; see recoveries)"
+                                           : std::string()));
   o += field("run_at", to_rfc3339(j.run_at));
   o += field("timeout", j.timeout > 0 ? queue_config::format(j.timeout) + "s" : std::string("none"));
   if (!j.cwd.empty()) o += field("cwd", printable(j.cwd));

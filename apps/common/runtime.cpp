@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -108,6 +109,33 @@ class storage_trouble_log {
   std::atomic<int> corrupt_{0};
 };
 
+/// Checks that every --plugin-opt names a loaded plugin, and returns the exporters'
+/// options: their own, plus the host's token as `token` unless they have their own.
+std::map<std::string, std::map<std::string, std::string>> plugin_options_for(const host_plugins& plugins,
+                                                                            const runtime_options& opts) {
+  std::string loaded;
+  for (const auto& n : plugins.names) loaded += (loaded.empty() ? "" : ", ") + n;
+  for (const auto& [name, kv] : opts.plugin_options)
+    if (std::find(plugins.names.begin(), plugins.names.end(), name) == plugins.names.end())
+      throw error(error_kind::invalid_input, "queuectl.plugin.unknown_plugin",
+                  "--plugin-opt " + name + "." + (kv.empty() ? std::string() : kv.begin()->first) +
+                      ": no plugin named '" + name + "' is loaded (loaded: " + loaded + ")");
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& e : plugins.exporters) {
+    const std::string name(e->name());
+    auto& mine = out[name];
+    if (auto it = opts.plugin_options.find(name); it != opts.plugin_options.end()) mine = it->second;
+    if (opts.token && !mine.count("token")) mine["token"] = *opts.token;
+    // Listening exporters (prometheus) apply the same Host rule as --http (docs/security.md).
+    if (!opts.allowed_hosts.empty() && !mine.count("allowed-hosts")) {
+      std::string list;
+      for (const auto& h : opts.allowed_hosts) list += (list.empty() ? "" : ",") + h;
+      mine["allowed-hosts"] = list;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_runtime(const runtime_options& opts) {
@@ -117,13 +145,28 @@ int run_runtime(const runtime_options& opts) {
   }
   // Plugins load before anything is stored or detached, so a bad plugin is a clean exit 2.
   host_plugins plugins;
+  std::map<std::string, std::map<std::string, std::string>> exporter_options;
   try {
-    plugins = load_plugins(opts.plugins, opts.plugin_dirs);
+    plugin_load_options lo;
+    lo.dirs = opts.plugin_dirs;
+    const auto mode = parse_isolation_mode(opts.isolate);
+    if (!mode)
+      throw error(error_kind::invalid_input, "queuectl.host.isolate",
+                  "--isolate must be none, third-party or all, got '" + opts.isolate + "'");
+    lo.isolate = *mode;
+    lo.log = log_line;
+    plugins = load_plugins(opts.plugins, lo);
+    exporter_options = plugin_options_for(plugins, opts);
+    if (std::string why = plugins.executors.configure(opts.plugin_options); !why.empty())
+      throw error(error_kind::invalid_input, "queuectl.plugin.bad_option", why);
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return 2;
   }
-  if (opts.daemon) daemonize(opts.log_file);
+  if (opts.daemon) {
+    daemonize(opts.log_file);
+    plugins.executors.after_fork();
+  }
 
   // Signals are taken synchronously by this thread; every thread started below inherits
   // the blocked mask, so jobs' own signals never reach the workers.
@@ -150,7 +193,7 @@ int run_runtime(const runtime_options& opts) {
   if (opts.http_bind) {
     web::web_options wopts;
     wopts.bind = *opts.http_bind;
-    if (auto t = opts.plugin_settings.find("token"); t != opts.plugin_settings.end()) wopts.token = t->second;
+    if (opts.token) wopts.token = *opts.token;
     wopts.allowed_hosts = opts.allowed_hosts;
     try {
       web = web::start_web_service(q, wopts);
@@ -181,17 +224,14 @@ int run_runtime(const runtime_options& opts) {
     return 1;
   }
   exporter_set exporters(std::move(plugins.exporters));
-  auto exporter_settings = opts.plugin_settings;
-  // Listening plugins (prometheus) apply the same Host rule as --http (docs/security.md).
-  for (const auto& h : opts.allowed_hosts) {
-    auto& list = exporter_settings["allowed-hosts"];
-    list += (list.empty() ? "" : ",") + h;
-  }
-  if (std::string why = exporters.start(me, exporter_settings); !why.empty()) {
+  if (std::string why = exporters.start(me, exporter_options); !why.empty()) {
     std::fprintf(stderr, "queuectl: %s\n", why.c_str());
     q.storage().remove_worker(me.id);
     return 2;
   }
+  // Which plugins run, from where, in-process or isolated (after the last check that can
+  // refuse a plugin, so that a refusal stays a single line).
+  for (const auto& line : plugins.report) log_line(line);
 
   worker_pool_options wo;
   wo.threads = opts.workers;
@@ -219,9 +259,12 @@ int run_runtime(const runtime_options& opts) {
   if (watch->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
   // The pool enforces every job's deadline and abandons an executor call that does not
   // return within abandon_grace of its stop (docs/plugins.md, "Timeouts and cancel").
-  // Hook for isolated executors: kill the helper process running this attempt here.
-  wo.on_abandon = [](const job& j, const std::string& owner) {
-    log_line("job " + j.id + " (" + owner + "): executor '" + j.executor + "' did not return after being stopped; attempt abandoned");
+  // An isolated executor's helper process is killed, so its call returns now (its late
+  // result is discarded: the pool recorded the attempt); an in-process call runs on.
+  wo.on_abandon = [&q](const job& j, const std::string& owner) {
+    const bool killed = q.executor().abandon(j.id, "abandoned: the executor did not return after being stopped");
+    log_line("job " + j.id + " (" + owner + "): executor '" + j.executor +
+             "' did not return after being stopped; attempt abandoned" + (killed ? " (helper process killed)" : ""));
   };
   worker_pool pool(q, wo);
   pool_ptr = &pool;

@@ -20,8 +20,13 @@ struct runtime_options {
   /// Host names the listeners (--http, plugins') answer besides the loopback names and
   /// their bound address (--allowed-host, QUEUECTL_ALLOWED_HOSTS); normalized.
   std::vector<std::string> allowed_hosts;
-  /// Options handed to plugins at start, e.g. `metrics-bind`, `token`.
-  std::map<std::string, std::string> plugin_settings;
+  /// Each plugin's own options by plugin name (`--plugin-opt NAME.KEY=VALUE`); a name no
+  /// loaded plugin has is refused (exit 2).
+  std::map<std::string, std::map<std::string, std::string>> plugin_options;
+  /// --token: guards --http, and is every exporter's `token` option unless it has its own.
+  std::optional<std::string> token;
+  /// --isolate: "none", "third-party" (default) or "all" (docs/plugins.md, "Isolation").
+  std::string isolate = "third-party";
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
   bool drain = false;
 };

@@ -30,12 +30,15 @@ int worker_start(const globals& g, const args_t& args) {
       "daemon", "detach from the terminal and run in the background")(
       "log-file", po::value<std::string>()->value_name("F"), "with --daemon: append the log here (default: discard)")(
       "plugin-dir", po::value<std::vector<std::string>>()->value_name("D")->composing(),
-      "extra directory searched for plugins first; repeatable");
+      "extra directory searched for plugins first; repeatable")(
+      "isolate", po::value<std::string>()->value_name("none|third-party|all"),
+      "which executor plugins run in helper processes (default third-party; see docs/plugins.md)");
   if (!p.parse(args)) return exit_ok;
   app::runtime_options o;
   o.workers = p.get<int>("count");
   if (o.workers < 1) throw usage_error("--count must be at least 1");
   if (auto d = p.maybe<std::vector<std::string>>("plugin-dir")) o.plugin_dirs = *d;
+  if (auto i = p.maybe<std::string>("isolate")) o.isolate = *i;
   o.plugins = {"shell"};
   try {  // http too, where it is installed (it is optional: built only with OpenSSL)
     plugin_loader(o.plugin_dirs).locate("http");

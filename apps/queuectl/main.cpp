@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/plugin/plugin_helper.hpp"
 
 #ifndef QUEUECTL_VERSION
 #define QUEUECTL_VERSION "unknown"
@@ -112,6 +113,8 @@ std::string help_topic(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `worker start --isolate`: this binary re-executed as a plugin's helper process.
+  if (queuectl::is_plugin_helper_invocation(argc, argv)) return queuectl::run_plugin_helper();
   globals g;
   std::string command;
   try {

@@ -156,8 +156,8 @@ class basic_queue {
     return ok;
   }
 
-  /// Puts jobs whose lease lapsed (their worker died) back to pending, or dead when
-  /// recovered more than max-recoveries times.
+  /// Puts jobs whose lease lapsed (their worker died) back to pending, or dead at the
+  /// max-recoveries-th lapse (0 counts as 1; docs/cli.md, "Config").
   reclaim_result reclaim_expired() {
     const reclaim_result r = storage_.reclaim_expired(now(), config().max_recoveries);
     if (r.requeued) wake_.notify();

@@ -1,5 +1,5 @@
 // The `prometheus` exporter: serves /metrics (default 127.0.0.1:9464, host option
-// --metrics-bind) from counters fed by the host's attempt events and the queue snapshot
+// prometheus.bind, alias --metrics-bind) from counters fed by the host's attempt events and the queue snapshot
 // the host takes on every heartbeat; a scrape never queries the database.
 #include <memory>
 
@@ -20,10 +20,15 @@ class prometheus_exporter final : public queuectl::exporter_plugin {
       auto it = info.settings.find(key);
       return it == info.settings.end() || it->second.empty() ? std::string(fallback) : it->second;
     };
+    // Options (docs/plugins.md): bind (--metrics-bind; `metrics-bind` still accepted), token,
+    // allowed-hosts (the host's --allowed-host list, comma-separated; docs/security.md).
+    for (const auto& [key, _] : info.settings)
+      if (key != "bind" && key != "token" && key != "metrics-bind" && key != "allowed-hosts")
+        return "prometheus: unknown option '" + key + "' (known: bind, token, allowed-hosts)";
     server_ = std::make_unique<queuectl::prometheus::metrics_server>(
         [this] { return registry_->render(); }, setting("token", ""),
         queuectl::net::split_host_list(setting("allowed-hosts", "")));
-    return server_->start(setting("metrics-bind", "127.0.0.1:9464"));
+    return server_->start(setting("bind", setting("metrics-bind", "127.0.0.1:9464").c_str()));
   }
   void do_attempt_started(const queuectl::attempt_event& e) override {
     if (registry_) registry_->attempt_started(e);

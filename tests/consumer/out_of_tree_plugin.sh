@@ -36,4 +36,7 @@ state() { "$Q" show "$1" --json | python3 -c 'import json,sys; print(json.load(s
 [ "$(state g2)" = dead ] || fail "g2 (permanent failure) is $(state g2)"
 [ "$("$Q" show g2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["attempts"])')" = 1 ] || fail "g2 was retried"
 [ "$(state s1)" = completed ] || fail "s1 is $(state s1)"
+# An installed host knows its own plugins from a third party's (docs/plugins.md, "Isolation").
+grep -q "plugin 'shell': executor, in-process (bundled, from $prefix/" "$work/host.log" || fail "shell not bundled: $(cat "$work/host.log")"
+grep -q "plugin 'greet': executor, isolated in helper processes (third-party" "$work/host.log" || fail "greet not isolated"
 echo "ok: the installed host ran the out-of-tree plugin's jobs (completed, permanent failure → dead after 1 attempt)"

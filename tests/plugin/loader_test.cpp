@@ -1,6 +1,15 @@
 // The plugin loader: found by name and by path; each kind of broken plugin gets its own error.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
 #include "printers.hpp"
 #include "queuectl/plugin/loader.hpp"
 #include "queuectl/plugin/plugin_executor.hpp"
@@ -52,6 +61,93 @@ BOOST_AUTO_TEST_CASE(each_failure_has_its_own_error) {
   BOOST_TEST(load_error(broken("no_factory")) == "queuectl.plugin.no_factory");
   BOOST_TEST(load_error(broken("factory_null")) == "queuectl.plugin.factory_failed");
   BOOST_TEST(load_error(broken("factory_throws")) == "queuectl.plugin.factory_threw");
+}
+
+namespace {
+/// A fresh directory under the temp dir, removed at the end of the test.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "queuectl-loader-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / plugin_loader::file_name(name)).string(); }
+};
+/// The error a load fails with, by path and (through the search path) by name; both
+/// must agree and come back within a few seconds (a FIFO must never block).
+std::string load_error_bounded(const temp_dir& d, const std::string& name) {
+  auto by_path = std::async(std::launch::async, [&] { return load_error(d.file(name)); });
+  BOOST_REQUIRE(by_path.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto by_name = std::async(std::launch::async, [&] {
+    try {
+      plugin_loader({d.path.string()}).load(name);
+      return std::string();
+    } catch (const error& e) {
+      return e.id();
+    }
+  });
+  BOOST_REQUIRE(by_name.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  const std::string id = by_path.get();
+  BOOST_TEST(by_name.get() == id);
+  return id;
+}
+}  // namespace
+
+// Regression: the first 3,000 bytes of a real plugin crashed the process with SIGBUS in
+// dlopen; a FIFO named like a plugin blocked the loader forever.
+BOOST_AUTO_TEST_CASE(special_and_truncated_files_are_refused_before_dlopen) {
+  temp_dir d;
+  {
+    std::ifstream in(std::string(QUEUECTL_TEST_PLUGIN_DIR) + "/libqueuectl_shell.so", std::ios::binary);
+    std::string head(3000, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    BOOST_REQUIRE(in.gcount() == 3000);
+    std::ofstream(d.file("truncated"), std::ios::binary).write(head.data(), 3000);
+    std::ofstream(d.file("header_only"), std::ios::binary).write(head.data(), 40);
+    // Without a section header table only the segments' sizes tell the truncation.
+    detail::elf_ehdr eh;
+    std::memcpy(&eh, head.data(), sizeof eh);
+    eh.e_shoff = 0;
+    eh.e_shnum = 0;
+    eh.e_shstrndx = 0;
+    std::memcpy(head.data(), &eh, sizeof eh);
+    std::ofstream(d.file("no_sections"), std::ios::binary).write(head.data(), 3000);
+  }
+  BOOST_REQUIRE(::mkfifo(d.file("fifo").c_str(), 0600) == 0);
+  std::filesystem::create_directory(d.file("dir"));
+  std::filesystem::create_symlink(d.file("loop"), d.file("loop"));
+  std::filesystem::create_symlink("/dev/null", d.file("device"));
+  std::filesystem::create_symlink(d.path / "nowhere", d.file("dangling"));
+  std::ofstream(d.file("empty")).close();
+
+  BOOST_TEST(load_error_bounded(d, "truncated") == "queuectl.plugin.truncated");
+  BOOST_TEST(load_error_bounded(d, "header_only") == "queuectl.plugin.truncated");
+  BOOST_TEST(load_error_bounded(d, "no_sections") == "queuectl.plugin.truncated");
+  BOOST_TEST(load_error_bounded(d, "fifo") == "queuectl.plugin.not_a_file");
+  BOOST_TEST(load_error_bounded(d, "dir") == "queuectl.plugin.not_a_file");
+  BOOST_TEST(load_error_bounded(d, "loop") == "queuectl.plugin.not_a_file");
+  BOOST_TEST(load_error_bounded(d, "device") == "queuectl.plugin.not_a_file");
+  BOOST_TEST(load_error_bounded(d, "dangling") == "queuectl.plugin.not_found");
+  BOOST_TEST(load_error_bounded(d, "empty") == "queuectl.plugin.not_loadable");
+  // Each says what it is.
+  const auto message = [&](const std::string& name) {
+    try {
+      plugin_loader().load(d.file(name));
+    } catch (const error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  BOOST_TEST(message("fifo").find("a FIFO") != std::string::npos);
+  BOOST_TEST(message("dir").find("a directory") != std::string::npos);
+  BOOST_TEST(message("loop").find("symbolic link loop") != std::string::npos);
+  BOOST_TEST(message("device").find("a character device") != std::string::npos);
+  BOOST_TEST(message("truncated").find("past the file's end") != std::string::npos);
+  BOOST_TEST(message("no_sections").find("segment") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(library_stays_loaded_while_an_object_lives) {

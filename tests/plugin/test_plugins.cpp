@@ -1,6 +1,9 @@
 // Plugins the loader tests need: each one is broken in a different way. The variant is
 // picked with a compile definition (see CMakeLists.txt).
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,21 +19,47 @@ struct test_executor final : queuectl::executor_plugin {
   }
   std::string_view name() const noexcept override { return "test"; }
   // `throw` throws out of run(): the guarded execute() must turn it into a failed attempt.
-  queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context&) override {
+  // `segv` crashes the process (isolation tests); `pid` reports which process ran it;
+  // `wait-stop` runs until ctx.stop; `hang` ignores ctx.stop for 30 s; `greeting` prints
+  // the `greeting` option.
+  queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context& ctx) override {
     if (j.command == "throw") throw std::runtime_error("disk on fire");
     if (j.command == "throw-int") throw 42;
+    if (j.command == "segv") {
+      *static_cast<volatile int*>(nullptr) = 1;
+      std::raise(SIGSEGV);
+    }
+    auto r = queuectl::attempt_result::ok();
+    if (j.command == "pid") r.output = std::to_string(::getpid());
+    if (j.command == "greeting") r.output = greeting_;
+    if (j.command == "wait-stop" || j.command == "hang") {
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (std::chrono::steady_clock::now() < end && (j.command == "hang" || !ctx.stop.stop_requested()))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (ctx.stop.stop_requested()) return queuectl::attempt_result::failure("stopped on request");
+    }
     // `ignore-stop MS`: sleeps MS ms heeding neither ctx.timeout nor ctx.stop; the worker
     // must enforce the job's timeout itself (tests/e2e/host_timeout_plugin.sh).
     if (j.command.rfind("ignore-stop ", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(j.command.substr(12))));
-      return queuectl::attempt_result::ok();
+      return r;
     }
-    return queuectl::attempt_result::ok();
+    return r;
   }
   std::string check(const queuectl::job_spec& s) const override {
     if (s.command == "check-throws") throw std::logic_error("validator bug");
+    if (s.command == "check-segv") std::raise(SIGSEGV);
+    if (s.command == "check-reject") return "test executor refuses " + s.id;
     return {};
   }
+  std::string setup(const std::map<std::string, std::string>& settings) override {
+    for (const auto& [k, v] : settings) {
+      if (k != "greeting") return "test: unknown option '" + k + "' (known: greeting)";
+      greeting_ = v;
+    }
+    return {};
+  }
+  std::string greeting_ = "hello";
 };
 }  // namespace
 

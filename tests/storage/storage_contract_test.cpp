@@ -339,22 +339,46 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_requeues_then_kills_after_max_recoveries, 
   F f;
   f.storage().insert({make_job("j")});
   f.storage().claim(claim_of("dead-worker", 1));  // lease until t0+31s
-  BOOST_TEST(f.storage().reclaim_expired(t0 + 20s, 1).requeued == 0u);
-  auto r = f.storage().reclaim_expired(t0 + 40s, 1);
+  BOOST_TEST(f.storage().reclaim_expired(t0 + 20s, 2).requeued == 0u);
+  auto r = f.storage().reclaim_expired(t0 + 40s, 2);
   BOOST_TEST(r.requeued == 1u);
   auto j = *f.storage().get("j");
   BOOST_TEST(j.state == job_state::pending);
   BOOST_TEST(j.attempts == 0);
   BOOST_TEST(j.recoveries == 1);
   BOOST_TEST(f.storage().attempts("j")[0].outcome == attempt_outcome::lost);
+  BOOST_TEST(f.storage().attempts("j")[0].error == "lease lapsed: worker dead-worker died or stalled");
+  // max-recoveries 2: the second lapse is the last (issue 9 item 12: it was the third).
   f.storage().claim(claim_of("dead-worker", 1, t0 + 41s));
-  r = f.storage().reclaim_expired(t0 + 100s, 1);
+  r = f.storage().reclaim_expired(t0 + 100s, 2);
   BOOST_TEST(r.dead == 1u);
   j = *f.storage().get("j");
   BOOST_TEST(j.state == job_state::dead);
-  BOOST_TEST(j.last_error.find("recovered 2 times") != std::string::npos);
+  BOOST_TEST(j.recoveries == 2);
+  BOOST_TEST(j.last_error ==
+             "its host died or stalled while running it 2 times (max-recoveries 2), the last time on worker dead-worker");
   BOOST_TEST(f.storage().attempts("j").size() == 2u);
   BOOST_TEST(f.storage().attempts("j")[1].number == 2);
+}
+
+// When a host process dies, every job it ran lapses in the same pass; each one's record
+// names the others, so the culprit can be found among them.
+BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_names_the_jobs_that_shared_the_dead_host, F, fixtures) {
+  F f;
+  f.storage().insert({make_job("a"), make_job("b"), make_job("c")});
+  f.storage().claim(claim_of("h:1:x/0", 1));
+  f.storage().claim(claim_of("h:1:x/1", 1));
+  f.storage().claim(claim_of("h:2:y/0", 1));
+  BOOST_TEST(f.storage().reclaim_expired(t0 + 40s, 1).dead == 3u);  // max-recoveries 1: the first lapse is the last
+  std::map<std::string, std::string> owner_of;
+  for (const auto& id : {"a", "b", "c"}) owner_of[f.storage().attempts(id)[0].worker] = id;
+  const std::string on0 = owner_of["h:1:x/0"], on1 = owner_of["h:1:x/1"], other = owner_of["h:2:y/0"];
+  BOOST_TEST(f.storage().get(on0)->last_error ==
+             "its host died or stalled while running it 1 time (max-recoveries 1), the last time on worker h:1:x/0; "
+             "also running in that host process: " + on1 + " on h:1:x/1");
+  BOOST_TEST(f.storage().attempts(on1)[0].error ==
+             "lease lapsed: worker h:1:x/1 died or stalled; also running in that host process: " + on0 + " on h:1:x/0");
+  BOOST_TEST(f.storage().attempts(other)[0].error == "lease lapsed: worker h:2:y/0 died or stalled");
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(cancel_pending_running_final_missing, F, fixtures) {

@@ -187,21 +187,25 @@ BOOST_AUTO_TEST_CASE(executor_exception_is_a_failed_attempt) {
 BOOST_AUTO_TEST_CASE(expired_lease_is_recovered_without_counting_an_attempt) {
   test_queue q(scripted_executor{}, {});
   q.set_config("lease-seconds", "0.05");
-  q.set_config("max-recoveries", "2");
+  q.set_config("max-recoveries", "3");
   const auto id = q.enqueue(spec("ok"));
   for (int round = 1; round <= 2; ++round) {
-    BOOST_REQUIRE(q.claim(1, "crashed").size() == 1u);
+    BOOST_REQUIRE(q.claim(1, "host:1:a/0").size() == 1u);
     BOOST_TEST(test::wait_until([&] { return q.reclaim_expired().requeued == 1; }, 2s));
     const job j = q.get(id);
     BOOST_TEST(j.state == job_state::pending);
     BOOST_TEST(j.attempts == 0);
     BOOST_TEST(j.recoveries == round);
   }
-  BOOST_REQUIRE(q.claim(1, "crashed").size() == 1u);
+  // Regression (issue 9 item 12): max-recoveries 3 means the third host death is the last,
+  // not the fourth.
+  BOOST_REQUIRE(q.claim(1, "host:1:a/0").size() == 1u);
   BOOST_TEST(test::wait_until([&] { return q.reclaim_expired().dead == 1; }, 2s));
   const job j = q.get(id);
   BOOST_TEST(j.state == job_state::dead);
-  BOOST_TEST(j.last_error.find("recovered 3 times") != std::string::npos);
+  BOOST_TEST(j.recoveries == 3);
+  BOOST_TEST(j.last_error ==
+             "its host died or stalled while running it 3 times (max-recoveries 3), the last time on worker host:1:a/0");
   const auto at = q.attempts(id);
   BOOST_REQUIRE(at.size() == 3u);
   BOOST_TEST((at[0].outcome == attempt_outcome::lost));

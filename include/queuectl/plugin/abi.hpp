@@ -12,8 +12,8 @@
 
 /// Bumped whenever executor_plugin, exporter_plugin, job, attempt_result or
 /// execution_context change layout. 2: run/check hooks behind guarded execute/validate;
-/// exporter plugins.
-#define QUEUECTL_PLUGIN_ABI_VERSION 2
+/// exporter plugins. 3: executor configure/setup (plugin options).
+#define QUEUECTL_PLUGIN_ABI_VERSION 3
 
 #if defined(__clang__)
 #define QUEUECTL_PLUGIN_COMPILER "clang-" QUEUECTL_PLUGIN_STRINGIFY(__clang_major__)

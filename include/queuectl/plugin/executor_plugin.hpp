@@ -6,6 +6,7 @@
 #include <boost/dll/alias.hpp>
 
 #include <exception>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,17 @@ class BOOST_SYMBOL_VISIBLE executor_plugin {
       return attempt_result::failure(std::string(name()) + " executor threw an unknown exception");
     }
   }
+  /// Hands the plugin its own options (`--plugin-opt NAME.KEY=VALUE`, keys without the
+  /// `NAME.` prefix) once, before any job; "" = accepted, else a one-line reason.
+  virtual std::string configure(const std::map<std::string, std::string>& settings) noexcept final {
+    try {
+      return setup(settings);
+    } catch (const std::exception& e) {
+      return std::string(name()) + ": " + e.what();
+    } catch (...) {
+      return std::string(name()) + ": configure failed";
+    }
+  }
   /// Checks a spec at enqueue time (e.g. a payload without `url`); empty string = valid.
   virtual std::string validate(const job_spec& spec) const noexcept final {
     try {
@@ -57,6 +69,12 @@ class BOOST_SYMBOL_VISIBLE executor_plugin {
   virtual attempt_result run(const job& j, const execution_context& ctx) = 0;
   /// Returns why `spec` can never run on this executor ("" = fine).
   virtual std::string check(const job_spec&) const { return {}; }
+  /// Takes this plugin's options; the default accepts none, so a misspelt option is an
+  /// error rather than silently ignored.
+  virtual std::string setup(const std::map<std::string, std::string>& settings) {
+    if (settings.empty()) return {};
+    return "plugin '" + std::string(name()) + "' takes no options (got '" + settings.begin()->first + "')";
+  }
 };
 
 namespace plugin_abi {

@@ -28,7 +28,8 @@ namespace queuectl {
 struct exporter_start_info {
   std::string host_id;  ///< the host's worker registry id (host:pid:suffix)
   int slots = 0;        ///< worker slots of this host
-  /// Host options meant for plugins, e.g. `metrics-bind` → `127.0.0.1:9464`, `token`.
+  /// This plugin's own options (`--plugin-opt NAME.KEY=VALUE`, keys without `NAME.`), plus
+  /// the host's `--token` as `token` unless the plugin was given its own.
   std::map<std::string, std::string> settings;
 };
 

@@ -19,6 +19,7 @@
 #include "queuectl/error.hpp"
 #include "queuectl/plugin/executor_plugin.hpp"
 #include "queuectl/plugin/exporter_plugin.hpp"
+#include "queuectl/plugin/detail/file_check.hpp"
 
 namespace queuectl {
 
@@ -28,9 +29,12 @@ namespace queuectl {
 /// `<exe>/../../plugins`) and the install prefix (`<exe>/../lib/queuectl/plugins`). A name
 /// containing `/` is a path.
 ///
+/// Before `dlopen` the file must be a regular file and a sane ELF library for this machine
+/// (detail/file_check.hpp): special files are never opened in a way that blocks.
 /// Every failure is a queuectl::error (invalid_input) with its own id:
-/// `queuectl.plugin.not_found`, `.not_loadable`, `.not_a_plugin`, `.abi_mismatch`,
-/// `.toolchain_mismatch`, `.no_factory`, `.factory_failed`, `.factory_threw`.
+/// `queuectl.plugin.not_found`, `.not_a_file`, `.unreadable`, `.truncated`, `.not_loadable`,
+/// `.not_a_plugin`, `.abi_mismatch`, `.toolchain_mismatch`, `.no_factory`, `.factory_failed`,
+/// `.factory_threw`.
 class plugin_loader {
  public:
   explicit plugin_loader(std::vector<std::string> extra_dirs = {}) : dirs_(std::move(extra_dirs)) {
@@ -45,10 +49,24 @@ class plugin_loader {
     std::error_code ec;
     const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
     if (!ec) {
-      dirs_.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
-      dirs_.push_back((exe_dir / ".." / ".." / "plugins").lexically_normal().string());
-      dirs_.push_back((exe_dir / ".." / "lib" / "queuectl" / "plugins").lexically_normal().string());
+      for (const auto& d : {exe_dir / ".." / "plugins", exe_dir / ".." / ".." / "plugins",
+                            exe_dir / ".." / "lib" / "queuectl" / "plugins"}) {
+        dirs_.push_back(d.lexically_normal().string());
+        builtin_dirs_.push_back(d.lexically_normal());
+      }
     }
+  }
+
+  /// One of the plugins queuectl ships (shell, http, prometheus), found where queuectl
+  /// installs them (next to the binary); anything else is third-party (docs/plugins.md,
+  /// "Isolation"). Decided by location and name, before the library is loaded.
+  bool is_bundled(const std::filesystem::path& resolved) const {
+    const std::string file = resolved.filename().string();
+    if (file != file_name("shell") && file != file_name("http") && file != file_name("prometheus")) return false;
+    const auto dir = resolved.parent_path().lexically_normal();
+    for (const auto& d : builtin_dirs_)
+      if (dir == d) return true;
+    return false;
   }
 
   /// The file name a plugin called `name` has.
@@ -57,14 +75,14 @@ class plugin_loader {
   /// Where `name_or_path` resolves to; throws not_found listing the directories searched.
   std::filesystem::path locate(const std::string& name_or_path) const {
     if (name_or_path.find('/') != std::string::npos) {
-      if (!std::filesystem::exists(name_or_path))
+      if (!detail::path_taken(name_or_path))
         throw error(error_kind::invalid_input, "queuectl.plugin.not_found", "plugin file " + name_or_path + " does not exist");
       return std::filesystem::absolute(name_or_path);
     }
     std::string searched;
     for (const auto& d : dirs_) {
       const auto p = std::filesystem::path(d) / file_name(name_or_path);
-      if (std::filesystem::exists(p)) return p;
+      if (detail::path_taken(p.string())) return p;
       searched += (searched.empty() ? "" : ", ") + d;
     }
     throw error(error_kind::invalid_input, "queuectl.plugin.not_found",
@@ -118,6 +136,7 @@ class plugin_loader {
   /// Loads the file and checks the ABI version and toolchain tag before anything else in
   /// the library is touched.
   static library open(const std::filesystem::path& path) {
+    detail::check_plugin_file(path.string());
     auto lib = std::make_shared<boost::dll::shared_library>();
     boost::dll::fs::error_code ec;
     lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
@@ -168,6 +187,7 @@ class plugin_loader {
   }
 
   std::vector<std::string> dirs_;
+  std::vector<std::filesystem::path> builtin_dirs_;  ///< where bundled plugins live
 };
 
 }  // namespace queuectl

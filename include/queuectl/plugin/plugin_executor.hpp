@@ -11,6 +11,7 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/plugin/executor_plugin.hpp"
+#include "queuectl/plugin/isolated_executor.hpp"
 
 namespace queuectl {
 
@@ -26,6 +27,44 @@ class plugin_executor {
     if (plugins_.count(name))
       throw error(error_kind::invalid_input, "queuectl.plugin.duplicate", "two plugins are named '" + name + "'");
     plugins_.emplace(std::move(name), std::move(p));
+  }
+
+  /// Adds a plugin that runs in helper processes (isolated_executor.hpp).
+  void add(std::shared_ptr<isolated_executor> p) {
+    add(std::shared_ptr<executor_plugin>(p));
+    isolated_.push_back(std::move(p));
+  }
+
+  /// For the worker's deadline enforcement: kills the helper process running `job_id`
+  /// if its plugin is isolated, so that attempt returns now with `reason`. False if the
+  /// job runs in-process (or not at all): then only its stop token can end it.
+  bool abandon(const std::string& job_id, const std::string& reason, bool timed_out = true) {
+    for (auto& p : isolated_)
+      if (p->abandon(job_id, reason, timed_out)) return true;
+    return false;
+  }
+
+  /// After fork() (daemonizing): idle helpers belong to the parent; start new ones.
+  void after_fork() {
+    for (auto& p : isolated_) p->drop_idle_helpers();
+  }
+
+  /// Hands each plugin its options (by plugin name; plugins not in `options` get none);
+  /// "" or the first plugin's one-line refusal.
+  std::string configure(const std::map<std::string, std::map<std::string, std::string>>& options) {
+    static const std::map<std::string, std::string> none;
+    for (auto& [name, p] : plugins_) {
+      auto it = options.find(name);
+      if (std::string why = p->configure(it == options.end() ? none : it->second); !why.empty()) return why;
+    }
+    return {};
+  }
+
+  /// Whether the executor `name` runs in helper processes.
+  bool isolated(std::string_view name) const {
+    for (auto& p : isolated_)
+      if (p->name() == name) return true;
+    return false;
   }
 
   bool has(std::string_view name) const { return plugins_.find(std::string(name)) != plugins_.end(); }
@@ -53,6 +92,7 @@ class plugin_executor {
 
  private:
   std::map<std::string, std::shared_ptr<executor_plugin>, std::less<>> plugins_;
+  std::vector<std::shared_ptr<isolated_executor>> isolated_;
 };
 static_assert(executor_policy<plugin_executor>);
 

@@ -15,6 +15,7 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/detail/null_mutex.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/storage/detail/lapse_report.hpp"
 
 namespace queuectl {
 
@@ -135,16 +136,22 @@ class memory_storage {
   reclaim_result reclaim_expired(time_point now, int max_recoveries) {
     std::lock_guard lock(mu_);
     reclaim_result r;
-    for (auto& [id, j] : jobs_) {
-      if (j.state != job_state::processing || !j.lease_expires_at || *j.lease_expires_at >= now) continue;
-      j.recoveries += 1;
-      j.attempts = std::max(0, j.attempts - 1);
+    std::vector<detail::lapsed_job> lapsed;
+    for (auto& [id, j] : jobs_)
+      if (j.state == job_state::processing && j.lease_expires_at && *j.lease_expires_at < now)
+        lapsed.push_back({id, j.lease_owner, j.recoveries + 1});
+    const auto texts = detail::describe_lapses(lapsed, max_recoveries);
+    for (const auto& l : lapsed) {
+      job& j = jobs_.at(l.id);
+      const auto& t = texts.at(l.id);
+      j.recoveries = l.lapses;
+      j.attempts = std::max(0, j.attempts - 1);  // a lost attempt is not counted
       j.updated_at = now;
       clear_lease(j);
-      close_running_attempt(id, now, attempt_outcome::lost, "lease lapsed (worker died or stalled)");
-      if (j.recoveries > max_recoveries) {
+      close_running_attempt(l.id, now, attempt_outcome::lost, t.attempt_error);
+      if (!t.dead_error.empty()) {
         j.state = job_state::dead;
-        j.last_error = "recovered " + std::to_string(j.recoveries) + " times from lapsed leases";
+        j.last_error = t.dead_error;
         ++r.dead;
       } else {
         j.state = job_state::pending;

@@ -25,6 +25,7 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/storage/detail/db_clock.hpp"
+#include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 
 namespace queuectl {
@@ -312,34 +313,38 @@ class postgresql_storage {
     return run([&](leased& l) {
       reclaim_result res;
       const long long t = db(now);
-      const int max_rec = max_recoveries;
-      const std::string why = "lease lapsed (worker died or stalled)";
       txn tx(l.sql);
       // SKIP LOCKED: a job being finished or renewed right now is not touched; the lapse
       // condition is checked again on the row's latest version once it is locked.
+      std::vector<detail::lapsed_job> lapsed;
       select_rows(
           l.sql,
-          "WITH lapsed AS (SELECT id, recoveries + 1 AS r FROM jobs WHERE state = 'processing' AND lease_expires_at < "
-          ":t "
-          "FOR UPDATE SKIP LOCKED), "
-          "moved AS (UPDATE jobs j SET state = CASE WHEN l.r > :mx THEN 'dead' ELSE 'pending' END, recoveries = l.r, "
-          "attempts = GREATEST(0, j.attempts - 1), "
-          "last_error = CASE WHEN l.r > :mx THEN 'recovered ' || l.r || ' times from lapsed leases' ELSE j.last_error "
-          "END, "
-          "run_at = CASE WHEN l.r > :mx THEN j.run_at ELSE :t END, updated_at = :t, lease_owner = '', "
-          "lease_expires_at = NULL FROM lapsed l WHERE j.id = l.id RETURNING j.id, j.state), "
-          "closed AS (UPDATE attempts a SET finished_at = :t, outcome = 'lost', error = :why FROM moved "
-          "WHERE a.job_id = moved.id AND a.outcome = 'running') "
-          "SELECT state, COUNT(*) FROM moved GROUP BY state",
-          [&](soci::statement& st) {
-            st.exchange(soci::use(t, "t"));
-            st.exchange(soci::use(max_rec, "mx"));
-            st.exchange(soci::use(why, "why"));
-          },
+          "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND lease_expires_at < :t "
+          "FOR UPDATE SKIP LOCKED",
+          [&](soci::statement& st) { st.exchange(soci::use(t, "t")); },
           [&](const soci::row& r) {
-            const auto n = static_cast<std::size_t>(detail::row_int(r, 1));
-            (detail::row_text(r, 0) == "dead" ? res.dead : res.requeued) += n;
+            lapsed.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
           });
+      const auto texts = detail::describe_lapses(lapsed, max_recoveries);
+      for (const auto& j : lapsed) {
+        const auto& text = texts.at(j.id);
+        close_running_attempt(l.sql, j.id, t, attempt_outcome::lost, text.attempt_error);
+        // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
+        const bool dead = !text.dead_error.empty();
+        soci::statement up(l.sql);
+        if (dead)
+          one_time(up,
+                   "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
+                   "last_error = :why, updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+                   soci::use(j.lapses, "r"), soci::use(text.dead_error, "why"), soci::use(t, "t"), soci::use(j.id, "id"));
+        else
+          one_time(up,
+                   "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
+                   "run_at = :t, updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+                   soci::use(j.lapses, "r"), soci::use(t, "t"), soci::use(t, "t2"), soci::use(j.id, "id"));
+        up.execute(true);
+        ++(dead ? res.dead : res.requeued);
+      }
       if (res.requeued) send_notify(l.sql);
       tx.commit();
       return res;

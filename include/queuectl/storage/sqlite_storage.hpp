@@ -25,6 +25,7 @@
 
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 
 namespace queuectl {
@@ -262,30 +263,34 @@ class sqlite_storage {
       reclaim_result res;
       const long long t = to_ms(now);
       // Cheap check first: a read that takes no write lock when nothing has lapsed.
-      int lapsed = 0;
-      sql_ << "SELECT COUNT(*) FROM jobs WHERE state = 'processing' AND lease_expires_at < :t", soci::use(t), soci::into(lapsed);
-      if (lapsed == 0) return res;
+      int lapsed_count = 0;
+      sql_ << "SELECT COUNT(*) FROM jobs WHERE state = 'processing' AND lease_expires_at < :t", soci::use(t),
+          soci::into(lapsed_count);
+      if (lapsed_count == 0) return res;
       write_txn tx(*this);
-      std::vector<std::string> ids;
+      std::vector<detail::lapsed_job> lapsed;
       {
-        soci::rowset<soci::row> rows = (sql_.prepare << "SELECT id FROM jobs WHERE state = 'processing' AND lease_expires_at < :t",
-                                        soci::use(t));
-        for (const auto& r : rows) ids.push_back(detail::row_text(r, 0));
+        soci::rowset<soci::row> rows =
+            (sql_.prepare << "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND "
+                             "lease_expires_at < :t",
+             soci::use(t));
+        for (const auto& r : rows)
+          lapsed.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
       }
-      for (const auto& id : ids) {
-        close_running_attempt(id, t, attempt_outcome::lost, "lease lapsed (worker died or stalled)");
-        int recoveries = 0;
-        sql_ << "SELECT recoveries + 1 FROM jobs WHERE id = :id", soci::use(id), soci::into(recoveries);
-        if (recoveries > max_recoveries) {
-          const std::string why = "recovered " + std::to_string(recoveries) + " times from lapsed leases";
+      const auto texts = detail::describe_lapses(lapsed, max_recoveries);
+      for (const auto& l : lapsed) {
+        const auto& text = texts.at(l.id);
+        close_running_attempt(l.id, t, attempt_outcome::lost, text.attempt_error);
+        // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
+        if (!text.dead_error.empty()) {
           sql_ << "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = MAX(0, attempts - 1), last_error = :why, "
                   "updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-              soci::use(recoveries), soci::use(why), soci::use(t), soci::use(id);
+              soci::use(l.lapses), soci::use(text.dead_error), soci::use(t), soci::use(l.id);
           ++res.dead;
         } else {
           sql_ << "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = MAX(0, attempts - 1), run_at = :t, "
                   "updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-              soci::use(recoveries), soci::use(t), soci::use(t), soci::use(id);
+              soci::use(l.lapses), soci::use(t), soci::use(t), soci::use(l.id);
           ++res.requeued;
         }
       }
