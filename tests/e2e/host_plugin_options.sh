@@ -43,7 +43,7 @@ refused "bad config line" "bad.conf:3: expected KEY = VALUE or \[NAME\]" --plugi
 mkfifo "$T/fifo.conf"
 refused "config FIFO" "fifo.conf: not a regular file" --plugin shell --plugin-config "$T/fifo.conf"
 if [ -f "$(dirname "$H")/../../plugins/libqueuectl_prometheus.so" ]; then
-  refused "unknown prometheus key" "prometheus: unknown option 'colour' (known: bind, token)" --plugin shell \
+  refused "unknown prometheus key" "prometheus: unknown option 'colour' (known: bind, token, allowed-hosts)" --plugin shell \
     --plugin prometheus --plugin-opt prometheus.colour=red
 fi
 

@@ -25,7 +25,7 @@ missing=want-set(c); dup=[k for k,v in c.items() if v>1]
 print(f'missing={len(missing)} duplicated={len(dup)}')
 sys.exit(1 if missing or ($3 and dup) else 0)"
 }
-for h in 1 2 3; do mkdir -p "$T/machine$h"; cp "$PLUGINS"/libqueuectl_shell.so "$T/machine$h/"; done
+for h in 1 2 3; do mkdir -p "$T/machine$h"; cp "$PLUGINS"/libqueuectl_shell.so "$PLUGINS"/queuectl-shell-supervisor "$T/machine$h/"; done
 "$Q" config set lease-seconds 6 >/dev/null || fail "config on PostgreSQL"
 : > "$T/out"
 

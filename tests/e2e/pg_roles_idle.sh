@@ -13,7 +13,7 @@ PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | tail -1)
 [ -x "$PSQL" ] || fail "psql not found"
 sql() { "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 "$QUEUECTL_TEST_PG_URL" -c "$1"; }
 export QUEUECTL_DB=$QUEUECTL_TEST_PG_URL
-mkdir -p "$T/plugins" && cp "$PLUGINS"/libqueuectl_shell.so "$T/plugins/"
+mkdir -p "$T/plugins" && cp "$PLUGINS"/libqueuectl_shell.so "$PLUGINS"/queuectl-shell-supervisor "$T/plugins/"
 
 # 1. Owner migrates; the least-privilege role works.
 "$Q" migrate > "$T/migrate.out" || fail "migrate: $(cat "$T/migrate.out")"
