@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -11,6 +12,16 @@
 #include "queuectl/plugin/executor_plugin.hpp"
 
 namespace {
+// Dies by SIGSEGV the way a crashing plugin does, also in sanitized builds: ASan installs
+// its own SIGSEGV handler, which would report and exit with status 1 instead.
+[[noreturn]] void crash_with_sigsegv() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGSEGV, &dfl, nullptr);
+  std::raise(SIGSEGV);
+  std::abort();
+}
+
 struct test_executor final : queuectl::executor_plugin {
   test_executor() {
 #ifdef TEST_PLUGIN_FACTORY_THROWS
@@ -25,10 +36,7 @@ struct test_executor final : queuectl::executor_plugin {
   queuectl::attempt_result run(const queuectl::job& j, const queuectl::execution_context& ctx) override {
     if (j.command == "throw") throw std::runtime_error("disk on fire");
     if (j.command == "throw-int") throw 42;
-    if (j.command == "segv") {
-      *static_cast<volatile int*>(nullptr) = 1;
-      std::raise(SIGSEGV);
-    }
+    if (j.command == "segv") crash_with_sigsegv();
     auto r = queuectl::attempt_result::ok();
     if (j.command == "pid") r.output = std::to_string(::getpid());
     if (j.command == "greeting") r.output = greeting_;
@@ -48,7 +56,7 @@ struct test_executor final : queuectl::executor_plugin {
   }
   std::string check(const queuectl::job_spec& s) const override {
     if (s.command == "check-throws") throw std::logic_error("validator bug");
-    if (s.command == "check-segv") std::raise(SIGSEGV);
+    if (s.command == "check-segv") crash_with_sigsegv();
     if (s.command == "check-reject") return "test executor refuses " + s.id;
     return {};
   }
