@@ -350,6 +350,12 @@ int run_runtime(const runtime_options& opts) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A log line to a stderr nobody reads any more (`… 2>&1 | head`, a restarted journal) fails
+  // with EPIPE instead of killing the host between two attempts. Jobs start with a clean mask.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 
   storage_trouble_log trouble;
   std::unique_ptr<host_queue> queue;

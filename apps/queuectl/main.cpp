@@ -33,7 +33,7 @@ const command_entry* find_command(std::string_view name, bool list_all = false) 
       {"show", "one job: every field and its attempts", cmd_show},
       {"logs", "each attempt of a job: exit code, outcome, then its output", cmd_logs},
       {"dlq", "dead-letter queue: dlq list | dlq retry ID | dlq retry --all", cmd_dlq},
-      {"config", "config get [KEY] | config set KEY VALUE | config reset", cmd_config},
+      {"config", "config get [KEY] | config show | config set KEY VALUE (or --KEY VALUE...) | config reset", cmd_config},
       {"metrics", "throughput, success rate, durations, counts [--since 1h]", cmd_metrics},
       {"cancel", "cancel a job (a running one is stopped by its worker)", cmd_cancel},
       {"purge", "delete finished jobs [--state S]... [--older-than 7d]", cmd_purge},
