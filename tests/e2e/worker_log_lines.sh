@@ -135,6 +135,14 @@ done
   fail "queuectl-host --help lacks the log options"
 pass "queuectl-host: the same lines, --log-format json, --echo-output, --quiet; bad log options exit 2 (host and worker start)"
 
+# A stderr nobody reads any more (`| head -1`) does not kill the host between attempts.
+for i in 1 2 3 4 5 6; do "$Q" enqueue "{\"id\":\"pipe$i\",\"command\":\"echo $i\"}" >/dev/null; done
+timeout 60 "$H" --plugin shell --drain --echo-output 2>&1 | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || fail "host with a closed stderr: exit $rc"
+for i in 1 2 3 4 5 6; do expect_eq "pipe$i after a closed stderr" "$(state_of pipe$i)" completed; done
+pass "a closed stderr: the host runs every job and exits 0"
+
 # --- --daemon: the lines go to the log file --------------------------------------------------
 "$Q" enqueue '{"id":"dm","command":"echo daemon-out"}' >/dev/null
 run worker start --daemon --log-file "$T/daemon.log" --echo-output
