@@ -107,10 +107,14 @@ int config_set(const globals& g, const args_t& args) {
   // The storage API stores one key per call: should a later write fail, the settings as
   // they were are put back (best effort; docs/cli.md, "Config").
   const auto before = settings.size() > 1 ? q->storage().config_entries() : std::map<std::string, std::string>{};
+  std::size_t written = 0;
   try {
-    for (const auto& [k, value] : settings) q->set_config(k, value);
+    for (const auto& [k, value] : settings) {
+      q->set_config(k, value);
+      ++written;
+    }
   } catch (...) {
-    if (settings.size() > 1) {
+    if (written > 0) {
       try {
         q->storage().reset_config();
         for (const auto& [k, v] : before) q->storage().set_config(k, v);

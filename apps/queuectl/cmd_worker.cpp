@@ -22,7 +22,7 @@ namespace {
 int worker_start(const globals& g, const args_t& args) {
   command_parser p(g, "worker start",
                    "[--count N] [--queue Q]... [--daemon [--log-file F]] [--plugin-dir D]...\n"
-                   "                           [--quiet | --echo-output] [--log-format text|json]",
+                   "                             [--quiet | --echo-output] [--log-format text|json]",
                    "Runs N worker slots in the foreground until SIGINT/SIGTERM (or 'queuectl worker stop'),\n"
                    "then lets the running jobs finish and exits 0. Several 'worker start' processes share\n"
                    "the queue. Jobs run through the default executor plugins (shell, and http where installed).\n"
