@@ -33,7 +33,8 @@ class Env:
         return subprocess.run([self.q, *args], env=self.env, input=stdin, check=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
     def host(self, *args):
-        return subprocess.Popen([self.h, "--plugin", "shell", *args], env=self.env,
+        # --quiet: stderr is a pipe read only at the end; per-attempt lines would fill it.
+        return subprocess.Popen([self.h, "--plugin", "shell", "--quiet", *args], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 def rfc3339(ts):

@@ -202,13 +202,14 @@ std::string with_connect_timeout(const std::string& db, int default_seconds) {
 
 std::string resolve_db(const std::optional<std::string>& flag) {
   std::string db = flag ? *flag : env_or_empty("QUEUECTL_DB");
+  if (db.empty() && !flag) db = env_or_empty("QUEUECTL_DB_PATH");  // other QueueCTL tools' name; QUEUECTL_DB wins
   if (db.empty()) {
     std::string home = env_or_empty("QUEUECTL_HOME");
     if (home.empty()) {
       const std::string user_home = env_or_empty("HOME");
       if (user_home.empty())
         throw error(error_kind::invalid_input, "queuectl.db.no_home",
-                    "cannot find the database: set --db, QUEUECTL_DB, QUEUECTL_HOME or HOME");
+                    "cannot find the database: set --db, QUEUECTL_DB, QUEUECTL_DB_PATH, QUEUECTL_HOME or HOME");
       home = user_home + "/.queuectl";
     }
     db = home + "/queue.db";

@@ -1,5 +1,6 @@
-// Where the database is: --db, else $QUEUECTL_DB, else $QUEUECTL_HOME/queue.db
-// ($QUEUECTL_HOME defaulting to ~/.queuectl). Shared by queuectl and queuectl-host.
+// Where the database is: --db, else $QUEUECTL_DB, else $QUEUECTL_DB_PATH (the name other
+// QueueCTL tools use), else $QUEUECTL_HOME/queue.db ($QUEUECTL_HOME defaulting to
+// ~/.queuectl). Shared by queuectl and queuectl-host.
 // A value is either PostgreSQL (a postgresql:// URL or libpq's keyword form
 // `host=… dbname=…`) or a SQLite file path; anything that is neither is refused (exit 2),
 // so a connection string never becomes a file named after it (docs/deploy.md).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,9 +16,13 @@
 #include <mutex>
 #include <random>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "db_location.hpp"
 #include "exporter_set.hpp"
 #include "host_queue.hpp"
+#include "output.hpp"
 #include "queuectl/worker_pool.hpp"
 #include "web_service.hpp"
 
@@ -25,11 +30,169 @@ namespace queuectl::app {
 
 namespace {
 
-void log_line(const std::string& msg) {
-  std::fprintf(stderr, "%s queuectl-host[%d]: %s\n", to_rfc3339(now()).c_str(), static_cast<int>(::getpid()),
-               printable_line(msg).c_str());  // escaped: ids and values come from users
+/// --log-format json: every line logged is a JSON object. Set before any thread starts.
+bool json_log = false;
+
+/// One write of whole lines to stderr: lines of concurrent slots never interleave, and
+/// stderr's own lock is the only one taken.
+void write_stderr(const std::string& lines) {
+  std::fwrite(lines.data(), 1, lines.size(), stderr);
   std::fflush(stderr);
 }
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Starts a JSON log line: {"ts": …, "pid": …, "event": …
+void json_head(json_writer& w, time_point t, const char* event) {
+  w.StartObject();
+  w.Key("ts");
+  write_string(w, to_rfc3339(t));
+  w.Key("pid");
+  w.Int(static_cast<int>(::getpid()));
+  w.Key("event");
+  w.String(event);
+}
+
+/// The text line prefix: `2026-11-22T13:41:40.123Z queuectl-host[42]: `.
+std::string text_head(time_point t) {
+  return to_rfc3339(t) + " queuectl-host[" + std::to_string(::getpid()) + "]: ";
+}
+
+void log_line(const std::string& msg) {
+  if (json_log) {
+    rapidjson::StringBuffer b;
+    json_writer w(b);
+    json_head(w, now(), "log");
+    w.Key("message");
+    write_string(w, printable_line(msg));
+    w.EndObject();
+    write_stderr(std::string(b.GetString(), b.GetSize()) + "\n");
+    return;
+  }
+  // escaped: ids and values come from users
+  write_stderr(text_head(now()) + printable_line(msg) + "\n");
+}
+
+/// The attempt lines of docs/cli.md, "Worker log lines": start, the job's output (with
+/// --echo-output, from what the executor captured) and end. One write per event.
+class attempt_log {
+ public:
+  explicit attempt_log(bool echo_output) : echo_(echo_output) {}
+
+  void started(const job& j) const noexcept {
+    try {
+      if (json_log) {
+        rapidjson::StringBuffer b;
+        json_writer w(b);
+        json_head(w, now(), "start");
+        ids(w, j);
+        w.EndObject();
+        write_stderr(std::string(b.GetString(), b.GetSize()) + "\n");
+      } else {
+        write_stderr(text_head(now()) + who(j) + " started\n");
+      }
+    } catch (...) {  // out of memory: the attempt runs on without its line
+    }
+  }
+
+  void finished(const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
+                time_point finished) const noexcept {
+    try {
+      const auto took = std::chrono::duration_cast<milliseconds>(finished - started);
+      std::string out;
+      if (echo_) each_output_line(r.output, [&](std::string_view line) { out += output_line(j, line, finished); });
+      if (json_log) {
+        rapidjson::StringBuffer b;
+        json_writer w(b);
+        json_head(w, finished, "end");
+        ids(w, j);
+        w.Key("duration_ms");
+        w.Int64(took.count());
+        w.Key("outcome");
+        write_string(w, to_string(outcome));
+        w.Key("exit_code");
+        if (r.exit_code) w.Int(*r.exit_code);
+        else w.Null();
+        w.Key("error");
+        write_string(w, printable_line(r.error));
+        w.EndObject();
+        out.append(b.GetString(), b.GetSize());
+      } else {
+        const std::string code = r.exit_code ? std::to_string(*r.exit_code) : std::string("-");
+        out += text_head(finished) + who(j) + " " + std::string(to_string(outcome)) + " after " + format_duration(took) +
+               ", exit code " + code;
+        // The reason, unless it only repeats the exit code (the shell executor's "exit code 3").
+        if (!r.error.empty() && outcome != attempt_outcome::succeeded && r.error != "exit code " + code)
+          out += ": " + printable_line(r.error);
+      }
+      out += '\n';
+      write_stderr(out);
+    } catch (...) {
+    }
+  }
+
+ private:
+  /// The slot number: the lease owner is `<worker id>/<slot>` (worker_pool_options::owner_prefix).
+  static std::optional<int> slot_of(const job& j) {
+    const auto slash = j.lease_owner.rfind('/');
+    if (slash == std::string::npos) return std::nullopt;
+    int n = 0;
+    const char* b = j.lease_owner.data() + slash + 1;
+    const char* e = j.lease_owner.data() + j.lease_owner.size();
+    auto [p, ec] = std::from_chars(b, e, n);
+    if (ec != std::errc() || p != e || b == e) return std::nullopt;
+    return n;
+  }
+  static int max_attempts(const job& j) { return std::max(1, j.max_retries); }
+
+  static std::string who(const job& j) {
+    const auto slot = slot_of(j);
+    return "slot " + (slot ? std::to_string(*slot) : std::string("-")) + ": job " + printable_line(j.id) + " attempt " +
+           std::to_string(j.attempts) + " of " + std::to_string(max_attempts(j));
+  }
+
+  static void ids(json_writer& w, const job& j, bool with_max = true) {
+    w.Key("slot");
+    if (const auto slot = slot_of(j)) w.Int(*slot);
+    else w.Null();
+    w.Key("job");
+    write_string(w, printable_line(j.id));
+    w.Key("attempt");
+    w.Int(j.attempts);
+    if (with_max) {
+      w.Key("max_attempts");
+      w.Int(max_attempts(j));
+    }
+  }
+
+  template <class F>
+  static void each_output_line(std::string_view text, F&& f) {
+    while (!text.empty()) {
+      const auto nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      f(line);
+      if (nl == std::string_view::npos) break;
+      text.remove_prefix(nl + 1);
+    }
+  }
+
+  static std::string output_line(const job& j, std::string_view line, time_point t) {
+    if (json_log) {
+      rapidjson::StringBuffer b;
+      json_writer w(b);
+      json_head(w, t, "output");
+      ids(w, j, false);
+      w.Key("line");
+      write_string(w, printable_line(line));  // invalid UTF-8 and control characters escaped
+      w.EndObject();
+      return std::string(b.GetString(), b.GetSize()) + "\n";
+    }
+    return text_head(t) + "[" + printable_line(j.id) + "] " + printable_line(line) + "\n";
+  }
+
+  bool echo_;
+};
 
 std::string this_hostname() {
   char buf[256] = {0};
@@ -143,6 +306,18 @@ int run_runtime(const runtime_options& opts) {
     std::fprintf(stderr, "queuectl: --workers must be between 1 and 1024, got %d\n", opts.workers);
     return 2;
   }
+  if (opts.log_format != "text" && opts.log_format != "json") {
+    std::fprintf(stderr, "queuectl: --log-format must be text or json, got '%s'\n",
+                 printable_line(opts.log_format).c_str());
+    return 2;
+  }
+  if (opts.quiet && opts.echo_output) {
+    std::fprintf(stderr, "queuectl: give either --quiet or --echo-output, not both\n");
+    return 2;
+  }
+  json_log = opts.log_format == "json";
+  const attempt_log attempts(opts.echo_output);
+  const attempt_log* alog = opts.quiet ? nullptr : &attempts;
   // Plugins load before anything is stored or detached, so a bad plugin is a clean exit 2.
   host_plugins plugins;
   std::map<std::string, std::map<std::string, std::string>> exporter_options;
@@ -175,6 +350,12 @@ int run_runtime(const runtime_options& opts) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A log line to a stderr nobody reads any more (`… 2>&1 | head`, a restarted journal) fails
+  // with EPIPE instead of killing the host between two attempts. Jobs start with a clean mask.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 
   storage_trouble_log trouble;
   std::unique_ptr<host_queue> queue;
@@ -248,10 +429,16 @@ int run_runtime(const runtime_options& opts) {
     if (!exporters.empty() && pool_ptr)
       exporters.snapshot(q.storage().counts_by_queue(), pool_ptr->busy(), static_cast<std::size_t>(pool_ptr->slots()));
   };
-  if (!exporters.empty()) {
-    wo.on_start = [&exporters](const job& j) { exporters.attempt_started(j); };
-    wo.on_finish = [&exporters](const job& j, const attempt_result& r, attempt_outcome outcome, time_point started,
-                                time_point finished) { exporters.attempt_finished(j, r, outcome, started, finished); };
+  if (!exporters.empty() || alog) {
+    wo.on_start = [&exporters, alog](const job& j) {
+      if (alog) alog->started(j);
+      if (!exporters.empty()) exporters.attempt_started(j);
+    };
+    wo.on_finish = [&exporters, alog](const job& j, const attempt_result& r, attempt_outcome outcome,
+                                      time_point started, time_point finished) {
+      if (alog) alog->finished(j, r, outcome, started, finished);
+      if (!exporters.empty()) exporters.attempt_finished(j, r, outcome, started, finished);
+    };
   }
   const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
   // Every enqueue, retry and requeue is announced (docs/deploy.md, "Wake-ups"), and idle

@@ -29,6 +29,15 @@ struct runtime_options {
   std::string isolate = "third-party";
   /// Batch mode: stop gracefully once no job is pending, failed (waiting) or processing.
   bool drain = false;
+  /// One line per attempt start and end on stderr (docs/cli.md, "Worker log lines");
+  /// --quiet: none of them.
+  bool quiet = false;
+  /// --echo-output: also each line of the job's captured output, prefixed with its id
+  /// (relayed when the attempt ends, not live).
+  bool echo_output = false;
+  /// --log-format: "text" (default) or "json" (one JSON object per line, for every line
+  /// the runtime logs).
+  std::string log_format = "text";
 };
 
 /// Runs workers until SIGINT/SIGTERM (graceful: running jobs finish, nothing new is

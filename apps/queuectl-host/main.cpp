@@ -34,11 +34,16 @@ int main(int argc, char** argv) {
       "plugin-dir", po::value<std::vector<std::string>>(&opts.plugin_dirs)->composing(),
       "extra directory searched for plugins first; repeatable")(
       "workers,w", po::value<int>(&opts.workers)->default_value(1), "worker slots (parallel jobs)")(
-      "db", po::value<std::string>(&db), "database path (default $QUEUECTL_DB or $QUEUECTL_HOME/queue.db)")(
+      "db", po::value<std::string>(&db), "database path (default $QUEUECTL_DB, else $QUEUECTL_DB_PATH, else $QUEUECTL_HOME/queue.db)")(
       "queue", po::value<std::vector<std::string>>(&opts.queues)->composing(),
       "only run jobs of this queue; repeatable (default: all)")(
       "daemon", po::bool_switch(&opts.daemon), "detach from the terminal")(
       "drain", po::bool_switch(&opts.drain), "exit once no job is pending, waiting for a retry or running")(
+      "quiet", po::bool_switch(&opts.quiet), "no per-attempt lines (by default one when an attempt starts and ends)")(
+      "echo-output", po::bool_switch(&opts.echo_output),
+      "also each line of a job's output, prefixed with its id, when the attempt ends")(
+      "log-format", po::value<std::string>(&opts.log_format)->default_value("text")->value_name("text|json"),
+      "json: every log line is one JSON object (docs/cli.md, \"Worker log lines\")")(
       "log-file", po::value<std::string>(), "with --daemon: append output here (default: discard)")(
       "http", po::value<std::string>()->value_name("HOST:PORT"),
       "serve the web dashboard and REST API on HOST:PORT (e.g. 127.0.0.1:8080; port 0: any free port)")(

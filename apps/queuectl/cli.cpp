@@ -42,7 +42,8 @@ command_parser::command_parser(const globals& g, std::string command, std::strin
       hidden_("hidden") {
   visible_.add_options()("help,h", "show this help")(
       "db", po::value<std::string>()->value_name("PATH"),
-      "database (default: $QUEUECTL_DB, else $QUEUECTL_HOME/queue.db, QUEUECTL_HOME defaulting to ~/.queuectl)");
+      "database (default: $QUEUECTL_DB, else $QUEUECTL_DB_PATH, else $QUEUECTL_HOME/queue.db, QUEUECTL_HOME "
+      "defaulting to ~/.queuectl)");
 }
 
 command_parser& command_parser::json() {
@@ -75,8 +76,11 @@ bool command_parser::parse(const args_t& args) {
   if (vm_.count("help")) {
     std::ostringstream o;
     o << "Usage: queuectl " << command_ << (synopsis_.empty() ? "" : " ") << synopsis_ << "\n\n"
-      << about_ << "\n\n"
-      << visible_;
+      << about_ << "\n\n";
+    for (const auto& a : command_aliases())
+      if (command_ == std::string(a.group) + " " + a.sub)
+        o << "Also spelled 'queuectl " << a.alias << "' (the same command).\n\n";
+    o << visible_;
     print(o.str());
     return false;
   }
@@ -153,6 +157,21 @@ int dispatch_group(const globals& g, const char* group, const std::vector<subcom
   for (const auto& s : subs)
     if (args[0] == s.name) return s.run(g, args_t(args.begin() + 1, args.end()));
   throw usage_error(std::string("unknown command '") + group + " " + args[0] + "'");
+}
+
+const std::vector<command_alias>& command_aliases() {
+  static const std::vector<command_alias> aliases = {
+      {"worker-start", "worker", "start"}, {"worker-stop", "worker", "stop"},   {"dlq-list", "dlq", "list"},
+      {"dlq-retry", "dlq", "retry"},       {"config-show", "config", "show"},  {"config-get", "config", "get"},
+      {"config-set", "config", "set"},     {"config-reset", "config", "reset"},
+  };
+  return aliases;
+}
+
+const command_alias* find_alias(std::string_view name) {
+  for (const auto& a : command_aliases())
+    if (name == a.alias) return &a;
+  return nullptr;
 }
 
 }  // namespace queuectl::cli

@@ -46,6 +46,8 @@ class command_parser {
   command_parser(const globals& g, std::string command, std::string synopsis, std::string about);
 
   po::options_description_easy_init options() { return visible_.add_options(); }
+  /// Options accepted but not listed by --help (a second spelling).
+  po::options_description_easy_init hidden_options() { return hidden_.add_options(); }
   /// Adds --json.
   command_parser& json();
   /// Declares a positional argument; max_count -1 = any number.
@@ -128,5 +130,17 @@ struct subcommand {
   int (*run)(const globals&, const args_t&);
 };
 int dispatch_group(const globals& g, const char* group, const std::vector<subcommand>& subs, const args_t& args);
+
+/// A single-word spelling of `GROUP SUB` used by other QueueCTL tools (`worker-start` for
+/// `worker start`): dispatched exactly as the canonical command, which shares its code and
+/// --help (docs/cli.md, "Coming from another QueueCTL").
+struct command_alias {
+  const char* alias;
+  const char* group;
+  const char* sub;
+};
+const std::vector<command_alias>& command_aliases();
+/// The alias named `name`, or nullptr.
+const command_alias* find_alias(std::string_view name);
 
 }  // namespace queuectl::cli

@@ -64,6 +64,7 @@ int cmd_enqueue(const globals& g, const args_t& args) {
       "queue", po::value<std::string>()->value_name("Q"), "queue name (default 'default')")(
       "timeout", po::value<std::string>()->value_name("S"), "seconds per attempt, 0 = none")(
       "max-retries", po::value<std::string>()->value_name("N"), "attempts before the job is dead (0: one attempt)");
+  p.options()("json", "print the created job as JSON, as 'show ID --json' does (--file: a JSON array, as 'list --json')");
   if (!p.parse(args)) return exit_ok;
 
   if (p.has("spec") == p.has("file")) throw usage_error("give either one '<json>' job spec or --file F");
@@ -97,16 +98,35 @@ int cmd_enqueue(const globals& g, const args_t& args) {
     specs = parse_job_specs_jsonl(text, {}, &overrides);
     if (specs.empty()) {
       std::fprintf(stderr, "queuectl: no job specs in %s: nothing enqueued\n", path == "-" ? "stdin" : path.c_str());
+      if (p.has("json")) print("[]\n");
       return exit_ok;
     }
   }
 
   app::spec_validator().validate(specs);
   auto q = open_queue(p);
+  const bool from_file = p.has("file");
+  const auto ids = q->enqueue(std::move(specs));
   std::string out;
-  for (const auto& id : q->enqueue(std::move(specs))) {
-    out += id;
-    out += '\n';
+  if (p.has("json")) {
+    // The jobs as stored (created_at, defaults from config); one may already be running.
+    std::vector<job> jobs;
+    jobs.reserve(ids.size());
+    for (const auto& id : ids) {
+      try {
+        jobs.push_back(q->get(id));
+      } catch (const error& e) {
+        if (e.kind() != error_kind::not_found) throw;
+        std::fprintf(stderr, "queuectl: job '%s' was deleted before it could be shown\n", id.c_str());
+      }
+    }
+    if (from_file) out = app::jobs_json(jobs) + "\n";
+    else if (!jobs.empty()) out = app::job_json(jobs.front(), q->attempts(jobs.front().id)) + "\n";
+  } else {
+    for (const auto& id : ids) {
+      out += id;
+      out += '\n';
+    }
   }
   print(out);
   return exit_ok;

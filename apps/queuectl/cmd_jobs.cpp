@@ -7,11 +7,12 @@
 namespace queuectl::cli {
 
 int cmd_list(const globals& g, const args_t& args) {
-  command_parser p(g, "list", "[--state S] [--queue Q] [--limit N] [--offset N] [--newest] [--json]",
+  command_parser p(g, "list", "[--state S | --status S] [--queue Q] [--limit N] [--offset N] [--newest] [--json]",
                    "Lists jobs, oldest first: a header line, then one job per line, id first.\n"
                    "With --json prints only a JSON array of job objects ([] when none).");
   p.options()("state", po::value<std::string>()->value_name("S"),
               "only jobs in this state: pending, processing, completed, failed, dead, canceled")(
+      "status", po::value<std::string>()->value_name("S"), "the same as --state")(
       "queue", po::value<std::string>()->value_name("Q"), "only jobs of this queue")(
       "limit", po::value<std::string>()->value_name("N")->default_value("100"), "at most N jobs; 0 = all")(
       "offset", po::value<std::string>()->value_name("N")->default_value("0"), "skip the first N matching jobs")(
@@ -20,7 +21,12 @@ int cmd_list(const globals& g, const args_t& args) {
   if (!p.parse(args)) return exit_ok;
 
   list_filter f;
-  if (auto s = p.maybe<std::string>("state")) f.state = parse_state(*s);
+  auto state = p.maybe<std::string>("state");
+  if (auto s = p.maybe<std::string>("status")) {
+    if (state && *state != *s) throw usage_error("--state " + *state + " and --status " + *s + " disagree (they are the same option)");
+    state = s;
+  }
+  if (state) f.state = parse_state(*state);
   if (auto q = p.maybe<std::string>("queue")) {
     if (q->empty()) throw usage_error("--queue: empty name");
     f.queue = *q;

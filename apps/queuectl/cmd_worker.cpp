@@ -20,10 +20,14 @@ namespace queuectl::cli {
 namespace {
 
 int worker_start(const globals& g, const args_t& args) {
-  command_parser p(g, "worker start", "[--count N] [--queue Q]... [--daemon [--log-file F]] [--plugin-dir D]...",
+  command_parser p(g, "worker start",
+                   "[--count N] [--queue Q]... [--daemon [--log-file F]] [--plugin-dir D]...\n"
+                   "                             [--quiet | --echo-output] [--log-format text|json]",
                    "Runs N worker slots in the foreground until SIGINT/SIGTERM (or 'queuectl worker stop'),\n"
                    "then lets the running jobs finish and exits 0. Several 'worker start' processes share\n"
-                   "the queue. Jobs run through the default executor plugins (shell, and http where installed).");
+                   "the queue. Jobs run through the default executor plugins (shell, and http where installed).\n"
+                   "Logs one line per attempt start and end on stderr (time, slot, job, attempt n of m; at the\n"
+                   "end the outcome, duration and exit code); with --daemon they go to the --log-file.");
   p.options()("count,c", po::value<int>()->value_name("N")->default_value(1), "worker slots (parallel jobs)")(
       "queue", po::value<std::vector<std::string>>()->value_name("Q")->composing(),
       "only run jobs of this queue; repeatable (default: all)")(
@@ -32,7 +36,11 @@ int worker_start(const globals& g, const args_t& args) {
       "plugin-dir", po::value<std::vector<std::string>>()->value_name("D")->composing(),
       "extra directory searched for plugins first; repeatable")(
       "isolate", po::value<std::string>()->value_name("none|third-party|all"),
-      "which executor plugins run in helper processes (default third-party; see docs/plugins.md)");
+      "which executor plugins run in helper processes (default third-party; see docs/plugins.md)")(
+      "quiet", "no per-attempt lines")(
+      "echo-output", "also each line of a job's output, prefixed with its id, when the attempt ends")(
+      "log-format", po::value<std::string>()->value_name("text|json")->default_value("text"),
+      "json: one JSON object per line (docs/cli.md, \"Worker log lines\")");
   if (!p.parse(args)) return exit_ok;
   app::runtime_options o;
   o.workers = p.get<int>("count");
@@ -51,6 +59,9 @@ int worker_start(const globals& g, const args_t& args) {
     if (!o.daemon) throw usage_error("--log-file goes with --daemon");
     o.log_file = *f;
   }
+  o.quiet = p.has("quiet");
+  o.echo_output = p.has("echo-output");
+  o.log_format = p.get<std::string>("log-format");
   o.db = p.db();
   return app::run_runtime(o);
 }
@@ -82,7 +93,8 @@ bool has_exited(std::int64_t pid) {
 int worker_stop(const globals& g, const args_t& args) {
   command_parser p(g, "worker stop", "[--wait [--timeout AGE]]",
                    "Gracefully stops every worker process of this queue on this host (SIGTERM: running jobs\n"
-                   "finish, nothing new is claimed) and prints how many were signalled. Exits 0 even if none.");
+                   "finish, nothing new is claimed) and prints how many were signalled ('signalled N worker\n"
+                   "processes'), or 'no running workers' when there is none (exit 0).");
   p.options()("wait", "wait until the signalled processes have exited")(
       "timeout", po::value<std::string>()->value_name("AGE"),
       "with --wait: give up (exit 1) after AGE (default: stop-timeout-seconds + 10s)");
@@ -104,8 +116,10 @@ int worker_stop(const globals& g, const args_t& args) {
     if (w.pid <= 0 || w.pid == ::getpid() || signalled.count(w.pid) || !is_queuectl_process(w.pid)) continue;
     if (::kill(static_cast<pid_t>(w.pid), SIGTERM) == 0) signalled.insert(w.pid);
   }
-  print("signalled " + std::to_string(signalled.size()) + " worker process" + (signalled.size() == 1 ? "" : "es") +
-        "\n");
+  if (signalled.empty()) print("no running workers\n");
+  else
+    print("signalled " + std::to_string(signalled.size()) + " worker process" + (signalled.size() == 1 ? "" : "es") +
+          "\n");
   if (elsewhere)
     std::fprintf(stderr, "queuectl: %zu worker process(es) on other hosts were not signalled\n", elsewhere);
   if (!p.has("wait") || signalled.empty()) return exit_ok;

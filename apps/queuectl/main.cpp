@@ -33,7 +33,7 @@ const command_entry* find_command(std::string_view name, bool list_all = false) 
       {"show", "one job: every field and its attempts", cmd_show},
       {"logs", "each attempt of a job: exit code, outcome, then its output", cmd_logs},
       {"dlq", "dead-letter queue: dlq list | dlq retry ID | dlq retry --all", cmd_dlq},
-      {"config", "config get [KEY] | config set KEY VALUE | config reset", cmd_config},
+      {"config", "config get [KEY] | config show | config set KEY VALUE (or --KEY VALUE...) | config reset", cmd_config},
       {"metrics", "throughput, success rate, durations, counts [--since 1h]", cmd_metrics},
       {"cancel", "cancel a job (a running one is stopped by its worker)", cmd_cancel},
       {"purge", "delete finished jobs [--state S]... [--older-than 7d]", cmd_purge},
@@ -61,10 +61,12 @@ void print_help() {
     o += all[i].summary;
     o += '\n';
   }
+  o += "\nAlso spelled:";  // one line: other QueueCTL tools' single-word commands (docs/cli.md)
+  for (const auto& a : command_aliases()) o += std::string(" ") + a.alias;
   o +=
-      "\nGlobal options:\n"
-      "  --db PATH      database (default: $QUEUECTL_DB, else $QUEUECTL_HOME/queue.db,\n"
-      "                 QUEUECTL_HOME defaulting to ~/.queuectl)\n"
+      "\n\nGlobal options:\n"
+      "  --db PATH      database (default: $QUEUECTL_DB, else $QUEUECTL_DB_PATH, else\n"
+      "                 $QUEUECTL_HOME/queue.db, QUEUECTL_HOME defaulting to ~/.queuectl)\n"
       "  -h, --help     show help; 'queuectl COMMAND --help' for a command's options\n"
       "  --version      print the version\n\n"
       "Read commands take --json (pretty JSON for scripts).\n"
@@ -148,11 +150,17 @@ int main(int argc, char** argv) {
       }
       command = argv[i + 1];
       if (const command_entry* c = find_command(command)) return c->run(g, {"--help"});
+      if (const command_alias* a = find_alias(command)) return find_command(a->group)->run(g, {a->sub, "--help"});
       return fail(exit_usage, "unknown command '" + command + "' (see 'queuectl --help')");
     }
     const command_entry* c = find_command(command);
+    args_t rest(argv + i + 1, argv + argc);
+    if (const command_alias* a = c ? nullptr : find_alias(command)) {  // `worker-start ARGS` = `worker start ARGS`
+      c = find_command(a->group);
+      rest.insert(rest.begin(), a->sub);
+    }
     if (!c) return fail(exit_usage, "unknown command '" + command + "' (see 'queuectl --help')");
-    const int rc = c->run(g, args_t(argv + i + 1, argv + argc));
+    const int rc = c->run(g, rest);
     // Output that did not reach its destination (disk full, closed pipe) is a failure.
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) return fail(exit_failure, "cannot write the output");
     return rc;

@@ -75,7 +75,7 @@ for p in $W1 $LAST_PID; do
 done
 wait_for 10 bash -c '[ "$("$0" status | sed -n "s/^[[:space:]]*active:[[:space:]]*\([0-9]*\).*/\1/p")" = 0 ]' "$Q" \
   || fail "active after stop: $(active_slots)"
-expect_eq "worker stop with none running" "$("$Q" worker stop)" "signalled 0 worker processes"
+expect_eq "worker stop with none running" "$("$Q" worker stop)" "no running workers"
 pass "status active: N over processes; worker stop ends them (exit 0)"
 
 # --daemon: returns at once, keeps working, stopped by worker stop --wait.
