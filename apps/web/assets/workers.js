@@ -41,7 +41,7 @@
     }
   }
 
-  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
   function startOrResize(button, label) {
     const n = $('worker-count').value.trim();
