@@ -315,6 +315,18 @@ namespace {
 class dashboard_workers final : public web::worker_control {
  public:
   dashboard_workers(host_queue& q, std::string db) : q_(q), db_(std::move(db)) {}
+  ~dashboard_workers() override {
+    if (!slots_) return;
+    slots_->close();  // graceful: running jobs get stop-timeout-seconds, then are handed back
+    if (!slots_->wait_stopped_for(saturating_ms(q_.config().stop_timeout_seconds))) slots_->abort_running();
+    slots_->join();
+    if (const std::size_t stuck = slots_->stuck_calls(); stuck > 0) {
+      // Destroying the executors under a call still running in them would crash (as in run_runtime).
+      log_line("stopped (" + std::to_string(stuck) + " abandoned executor call(s) still running; exiting without them)");
+      std::fflush(nullptr);
+      ::_exit(0);
+    }
+  }
 
   web::worker_slots_state start(int n) override {
     if (!bounds::worker_slots.contains(n))
