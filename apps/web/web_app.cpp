@@ -129,6 +129,12 @@ http_response web_app::dispatch(const http_request& req) {
     throw http_error{403, "queuectl.web.cross_site", "cross-site request refused"};
   // Except the compatibility GETs that act (/worker/start, /worker/stop): an <img> or a link
   // on another site, even a sibling one, must not start or stop workers.
+  // HEAD is a GET whose answer is dropped: link checkers and previews send it, never to act.
+  if (req.head && get_changes_state(req.path)) {
+    http_response r = error_response(405, "queuectl.web.method_not_allowed", "HEAD " + req.path + " does nothing: use POST");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
   if (req.method == "GET" && get_changes_state(req.path) && cross_site(req, true))
     throw http_error{403, "queuectl.web.cross_site", "cross-site request refused: GET " + req.path +
                                                           " changes something; send it from this server's pages or a script"};

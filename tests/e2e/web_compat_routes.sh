@@ -144,10 +144,12 @@ for p in /enqueue /list /status /dlq/list /config/get /worker/stop; do
   req GET "$p" -H 'Host: evil.example'
   expect_error 421 queuectl.web.foreign_host "GET $p for a foreign Host"
 done
+CODE=$(curl -sS -o /dev/null -w '%{http_code}' -I "$BASE/worker/start?num_workers=2")
+[ "$CODE" = 405 ] || fail "HEAD /worker/start: HTTP $CODE, expected 405"
 sleep 0.5
 [ "$(active_slots)" = 0 ] || fail "refused starts started workers: $(active_slots)"
 is_state c1 pending || fail "c1 ran although no start was accepted"
-pass "/worker/start: bad num_workers 400; cross-site and same-site GET 403, foreign Host 421; nothing started"
+pass "/worker/start: bad num_workers 400; cross-site and same-site GET 403, foreign Host 421, HEAD 405; nothing started"
 
 req GET "/worker/start?num_workers=2" -H 'Sec-Fetch-Site: same-origin'
 expect 200 "GET /worker/start?num_workers=2"
