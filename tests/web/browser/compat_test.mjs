@@ -209,8 +209,16 @@ try {
     const s = document.querySelector('[id$="-getStatus"] .live-responses-table .response .response-col_status');
     return s && s.textContent.trim() === '200';
   });
-  if (tokProblems.length) fail('problems on the tokened /docs:\n  ' + tokProblems.join('\n  '));
   ok('with --token: Try it out answers 401, and 200 after Authorize with the token');
+  // A token the dashboard keeps for this tab (sessionStorage) is used without Authorize.
+  await tpage.evaluate(() => sessionStorage.setItem('queuectl.token', 'docs-secret'));
+  await tpage.goto('about:blank');  // a fresh load, without the #operation deep link of before
+  await tpage.goto(tokUrl + '/docs', { waitUntil: 'load' });
+  await tpage.waitForSelector('#swagger-ui .opblock');
+  const pre = await tryItOut(tpage, 'getStatus');
+  if (pre !== '200') fail('with the dashboard\'s token in sessionStorage GET /api/status answered ' + pre);
+  if (tokProblems.length) fail('problems on the tokened /docs:\n  ' + tokProblems.join('\n  '));
+  ok('the dashboard\'s token in this tab authorizes Try it out');
 
   await context.close();
   context = null;
