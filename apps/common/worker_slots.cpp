@@ -155,7 +155,8 @@ void worker_slots::add_pool(int threads) {
 
 void worker_slots::retire(std::unique_ptr<pool> p) {
   p->request_stop();
-  retiring_.push_back({std::move(p), std::chrono::steady_clock::now() + saturating_ms(q_.config().stop_timeout_seconds)});
+  retiring_.push_back(
+      {std::move(p), std::chrono::steady_clock::now() + saturating_ms(q_.config().stop_timeout_seconds)});
   cv_.notify_all();
 }
 
@@ -177,7 +178,7 @@ web::worker_slots_state worker_slots::start(int n) {
     if (total < n) add_pool(n - total);
     update_row();
     log_("running " + std::to_string(n) + " worker slot(s)" +
-             (retiring_.empty() ? "" : " (" + std::to_string(finishing_slots()) + " stopping)"));
+         (retiring_.empty() ? "" : " (" + std::to_string(finishing_slots()) + " stopping)"));
   }
   return state();
 }
@@ -322,7 +323,8 @@ class dashboard_workers final : public web::worker_control {
     slots_->join();
     if (const std::size_t stuck = slots_->stuck_calls(); stuck > 0) {
       // Destroying the executors under a call still running in them would crash (as in run_runtime).
-      log_line("stopped (" + std::to_string(stuck) + " abandoned executor call(s) still running; exiting without them)");
+      log_line("stopped (" + std::to_string(stuck) +
+               " abandoned executor call(s) still running; exiting without them)");
       std::fflush(nullptr);
       ::_exit(0);
     }
@@ -367,7 +369,9 @@ class dashboard_workers final : public web::worker_control {
     auto slots = std::make_unique<worker_slots>(q_);
     worker_pool_options wo;
     wo.executors = q_.executor().names();
-    wo.on_storage_error = [](const std::exception& e) { log_line(std::string("database error: ") + e.what() + "; retrying"); };
+    wo.on_storage_error = [](const std::exception& e) {
+      log_line(std::string("database error: ") + e.what() + "; retrying");
+    };
     wo.on_tick = [this] { q_.reload_config(); };
     wo.on_abandon = [this](const job& j, const std::string& owner) {
       const bool killed = q_.executor().abandon(j.id, "abandoned: the executor did not return after being stopped");
@@ -383,7 +387,7 @@ class dashboard_workers final : public web::worker_control {
   host_queue& q_;
   std::string db_;
   mutable std::mutex mu_;
-  std::unique_ptr<job_watch> watch_;       // destroyed after the slots (declared before)
+  std::unique_ptr<job_watch> watch_;  // destroyed after the slots (declared before)
   std::unique_ptr<worker_slots> slots_;
 };
 

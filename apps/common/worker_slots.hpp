@@ -27,8 +27,8 @@ worker_info new_worker_identity(std::vector<std::string> executors);
 
 /// What signal_local_workers did.
 struct signalled_workers {
-  std::set<std::int64_t> pids;   ///< sent SIGTERM
-  std::size_t other_hosts = 0;   ///< registered from another host: not signalled
+  std::set<std::int64_t> pids;  ///< sent SIGTERM
+  std::size_t other_hosts = 0;  ///< registered from another host: not signalled
 };
 /// `queuectl worker stop`: SIGTERM (a graceful stop) to every worker process of `q`
 /// registered from this host, except this process and pids that are not queuectl's.
@@ -72,8 +72,8 @@ class worker_slots final : public web::worker_control {
   /// After join(): abandoned executor calls still running (see worker_pool::stuck_calls).
   std::size_t stuck_calls() const;
 
-  int slots() const;          ///< slots claiming jobs
-  std::size_t busy() const;   ///< slots running a job (stopping ones included)
+  int slots() const;         ///< slots claiming jobs
+  std::size_t busy() const;  ///< slots running a job (stopping ones included)
 
  private:
   using pool = worker_pool<host_queue>;
@@ -82,12 +82,12 @@ class worker_slots final : public web::worker_control {
     std::chrono::steady_clock::time_point deadline;  ///< then abort_running()
     bool aborted = false;
   };
-  void add_pool(int threads);                  // under mu_
-  void retire(std::unique_ptr<pool> p);        // under mu_
-  void update_row();                           // under mu_
+  void add_pool(int threads);            // under mu_
+  void retire(std::unique_ptr<pool> p);  // under mu_
+  void update_row();                     // under mu_
   void reap_loop(std::stop_token st);
-  int active_slots() const;                    // under mu_
-  int finishing_slots() const;                 // under mu_
+  int active_slots() const;     // under mu_
+  int finishing_slots() const;  // under mu_
 
   host_queue& q_;
   mutable std::mutex mu_;

@@ -41,8 +41,8 @@ std::string path_segment(std::string_view s) {
 }
 
 /// Answers `req` as if it had been sent as METHOD path?query (and `body`, when given).
-http_response forward(const router& r, const http_request& req, std::string method, std::string path,
-                      std::string query, const std::optional<std::string>& body = std::nullopt) {
+http_response forward(const router& r, const http_request& req, std::string method, std::string path, std::string query,
+                      const std::optional<std::string>& body = std::nullopt) {
   http_request fwd = req;
   fwd.method = std::move(method);
   fwd.path = std::move(path);
@@ -87,7 +87,8 @@ rapidjson::Document json_body(const http_request& req) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw http_error{400, "queuectl.web.bad_json", "the request body is empty; a JSON value is required"};
   rapidjson::Document doc;
-  if (const std::string why = parse_json(doc, req.body); !why.empty()) throw http_error{400, "queuectl.web.bad_json", why};
+  if (const std::string why = parse_json(doc, req.body); !why.empty())
+    throw http_error{400, "queuectl.web.bad_json", why};
   return doc;
 }
 
@@ -155,7 +156,8 @@ void register_compat_routes(router& r, worker_control* workers) {
     if (!doc["key"].IsString() || doc["key"].GetStringLength() == 0)
       throw http_error{400, "queuectl.config.bad_body", "key: must be a non-empty string"};
     const std::string key(doc["key"].GetString(), doc["key"].GetStringLength());
-    return forward(api, req, "POST", "/api/config/" + path_segment(key), "", "{\"value\":" + compact(doc["value"]) + "}");
+    return forward(api, req, "POST", "/api/config/" + path_segment(key), "",
+                   "{\"value\":" + compact(doc["value"]) + "}");
   });
 
   const auto start = [workers](const http_request&, const route_params& p) {

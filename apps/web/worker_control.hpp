@@ -11,16 +11,16 @@ namespace queuectl::web {
 
 /// This process's own worker slots.
 struct worker_slots_state {
-  int slots = 0;          ///< slots claiming jobs now (0: none)
-  std::size_t busy = 0;   ///< of those, running a job now
-  int finishing = 0;      ///< slots stopped or removed by a resize, still finishing their job
+  int slots = 0;         ///< slots claiming jobs now (0: none)
+  std::size_t busy = 0;  ///< of those, running a job now
+  int finishing = 0;     ///< slots stopped or removed by a resize, still finishing their job
 };
 
 /// What /worker/stop did.
 struct worker_stop_report {
-  int stopped_slots = 0;          ///< this process's slots asked to stop (running jobs finish)
-  std::size_t signalled = 0;      ///< other worker processes on this host sent SIGTERM
-  std::size_t other_hosts = 0;    ///< registered workers on other hosts (not signalled)
+  int stopped_slots = 0;        ///< this process's slots asked to stop (running jobs finish)
+  std::size_t signalled = 0;    ///< other worker processes on this host sent SIGTERM
+  std::size_t other_hosts = 0;  ///< registered workers on other hosts (not signalled)
 };
 
 class worker_control {
