@@ -107,7 +107,8 @@ int worker_slots::active_slots() const {
 
 int worker_slots::finishing_slots() const {
   int n = 0;
-  for (const auto& r : retiring_) n += r.p->slots();
+  // Slots of stopped pools that still run a job (idle ones exit at once).
+  for (const auto& r : retiring_) n += static_cast<int>(r.p->busy());
   return n;
 }
 

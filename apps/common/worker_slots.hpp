@@ -41,8 +41,8 @@ std::vector<std::string> default_executor_plugins(const std::vector<std::string>
 /// N slots as a set of worker_pools: growing adds a pool, shrinking stops the newest
 /// pools gracefully (their running jobs finish; after stop-timeout-seconds they are
 /// stopped and handed back) and tops up. The registry row (`queuectl status`) shows the
-/// slots claiming jobs, or while only stopping ones are left, those; it is removed when
-/// none is left. Thread-safe.
+/// slots claiming jobs, or while only stopped ones still run a job, those; it is removed
+/// when none is left. Thread-safe.
 class worker_slots final : public web::worker_control {
  public:
   explicit worker_slots(host_queue& q);
