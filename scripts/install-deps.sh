@@ -34,3 +34,11 @@ if [ -f "$browser_dir/package-lock.json" ] && [ ! -d "$browser_dir/node_modules"
   echo "install-deps: npm ci in tests/web/browser"
   npm ci --prefix "$browser_dir" --no-audit --no-fund >/dev/null
 fi
+
+# swagger-ui-dist for GET /docs, at the version pinned in tools/swagger-ui/package-lock.json;
+# the build embeds its files (apps/web/CMakeLists.txt). Without it /docs lists the routes only.
+swagger_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/swagger-ui"
+if [ -f "$swagger_dir/package-lock.json" ] && [ ! -f "$swagger_dir/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+  echo "install-deps: npm ci in tools/swagger-ui"
+  npm ci --prefix "$swagger_dir" --no-audit --no-fund >/dev/null
+fi

@@ -14,7 +14,6 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
-#include <random>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -23,8 +22,10 @@
 #include "exporter_set.hpp"
 #include "host_queue.hpp"
 #include "output.hpp"
+#include "queuectl/bounds.hpp"
 #include "queuectl/worker_pool.hpp"
 #include "web_service.hpp"
+#include "worker_slots.hpp"
 
 namespace queuectl::app {
 
@@ -194,12 +195,6 @@ class attempt_log {
   bool echo_;
 };
 
-std::string this_hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 /// Detaches from the terminal (before any thread exists): double fork, new session,
 /// output to the log file (created 0600) or /dev/null.
 void daemonize(const std::optional<std::string>& log_file) {
@@ -302,7 +297,7 @@ std::map<std::string, std::map<std::string, std::string>> plugin_options_for(con
 }  // namespace
 
 int run_runtime(const runtime_options& opts) {
-  if (opts.workers < 1 || opts.workers > 1024) {
+  if (!bounds::worker_slots.contains(opts.workers)) {
     std::fprintf(stderr, "queuectl: --workers must be between 1 and 1024, got %d\n", opts.workers);
     return 2;
   }
@@ -367,6 +362,8 @@ int run_runtime(const runtime_options& opts) {
     return e.kind() == error_kind::invalid_input ? 2 : 1;
   }
   host_queue& q = *queue;
+  // This process's slots: started below, resized or stopped by /worker/start and /worker/stop.
+  worker_slots slots(q);
 
   // --http: REST API + dashboard, up before any worker runs. They share the workers' queue:
   // a second sqlite_storage on the same file in this process would drop its SQLite locks.
@@ -376,6 +373,7 @@ int run_runtime(const runtime_options& opts) {
     wopts.bind = *opts.http_bind;
     if (opts.token) wopts.token = *opts.token;
     wopts.allowed_hosts = opts.allowed_hosts;
+    wopts.workers = &slots;
     try {
       web = web::start_web_service(q, wopts);
     } catch (const error& e) {
@@ -385,19 +383,9 @@ int run_runtime(const runtime_options& opts) {
     log_line("dashboard and REST API on " + web->url());
   }
 
-  worker_info me;
-  me.hostname = this_hostname();
-  me.pid = ::getpid();
+  // The workers claim only jobs of these executors (status shows the rest).
+  worker_info me = new_worker_identity(q.executor().names());
   me.slots = opts.workers;
-  me.started_at = now();
-  me.heartbeat_at = me.started_at;
-  me.executors = q.executor().names();  // the workers claim only jobs of these (status shows the rest)
-  {
-    std::mt19937_64 rng{std::random_device{}()};
-    char suffix[9];
-    std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rng()));
-    me.id = me.hostname + ":" + std::to_string(me.pid) + ":" + suffix;
-  }
   try {
     q.storage().upsert_worker(me);
   } catch (const error& e) {
@@ -419,15 +407,13 @@ int run_runtime(const runtime_options& opts) {
   wo.owner_prefix = me.id;
   wo.queues = opts.queues;
   wo.executors = me.executors;
-  worker_pool<host_queue>* pool_ptr = nullptr;
   wo.on_storage_error = [&trouble](const std::exception& e) { trouble.failed(e); };
-  wo.on_tick = [&q, &exporters, &pool_ptr, &trouble, me]() mutable {
-    me.heartbeat_at = now();
-    q.storage().upsert_worker(me);
+  // After worker_slots renewed this process's registry row.
+  wo.on_tick = [&q, &exporters, &slots, &trouble]() {
     trouble.succeeded();
     q.reload_config();  // pick up `queuectl config set` from other processes
-    if (!exporters.empty() && pool_ptr)
-      exporters.snapshot(q.storage().counts_by_queue(), pool_ptr->busy(), static_cast<std::size_t>(pool_ptr->slots()));
+    if (!exporters.empty())
+      exporters.snapshot(q.storage().counts_by_queue(), slots.busy(), static_cast<std::size_t>(slots.slots()));
   };
   if (!exporters.empty() || alog) {
     wo.on_start = [&exporters, alog](const job& j) {
@@ -453,9 +439,14 @@ int run_runtime(const runtime_options& opts) {
     log_line("job " + j.id + " (" + owner + "): executor '" + j.executor +
              "' did not return after being stopped; attempt abandoned" + (killed ? " (helper process killed)" : ""));
   };
-  worker_pool pool(q, wo);
-  pool_ptr = &pool;
-  pool.start();
+  slots.configure(me, wo, log_line);
+  try {
+    slots.start(opts.workers);
+  } catch (const error& e) {
+    std::fprintf(stderr, "queuectl: %s\n", e.what());
+    q.storage().remove_worker(me.id);
+    return 1;
+  }
   log_line("started " + std::to_string(opts.workers) + " worker(s) on " + display_db(opts.db) + " (wake-up: " +
            watch->how() + ")");
 
@@ -480,12 +471,12 @@ int run_runtime(const runtime_options& opts) {
     }
     log_line(std::string("received ") + ::strsignal(info.si_signo) + ": finishing running jobs, claiming nothing new");
   }
-  pool.request_stop();
+  slots.close();
   const auto stop_timeout = saturating_ms(q.config().stop_timeout_seconds);
   const auto deadline = std::chrono::steady_clock::now() + stop_timeout;
   bool stopped = false;
   while (!stopped) {
-    if (pool.wait_stopped_for(std::chrono::milliseconds(0))) {
+    if (slots.wait_stopped_for(std::chrono::milliseconds(0))) {
       stopped = true;
       break;
     }
@@ -500,16 +491,16 @@ int run_runtime(const runtime_options& opts) {
   }
   if (!stopped) {
     if (std::chrono::steady_clock::now() >= deadline) log_line("stop-timeout reached: stopping running jobs");
-    pool.abort_running();
+    slots.abort_running();
   }
-  pool.join();
+  slots.join();
   web.reset();
   exporters.stop();
   try {
     q.storage().remove_worker(me.id);
   } catch (const error&) {
   }
-  if (const std::size_t stuck = pool.stuck_calls(); stuck > 0) {
+  if (const std::size_t stuck = slots.stuck_calls(); stuck > 0) {
     // Destroying the executors under a call still running in them would crash: leave now.
     log_line("stopped (" + std::to_string(stuck) + " abandoned executor call(s) still running; exiting without them)");
     std::fflush(nullptr);

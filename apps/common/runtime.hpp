@@ -40,7 +40,8 @@ struct runtime_options {
   std::string log_format = "text";
 };
 
-/// Runs workers until SIGINT/SIGTERM (graceful: running jobs finish, nothing new is
+/// Runs workers (worker_slots.hpp: with --http, /worker/start resizes them and /worker/stop
+/// stops them, the process staying up) until SIGINT/SIGTERM (graceful: running jobs finish, nothing new is
 /// claimed; after stop-timeout-seconds they are killed and handed back) or a second
 /// signal (stop now, jobs handed back). Returns the process exit code: 0 after a clean
 /// stop, 2 for bad options or a plugin that fails to load (one line on stderr), 1 for a

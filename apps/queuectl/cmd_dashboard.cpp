@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "queuectl/net/request_guard.hpp"
 #include "web_service.hpp"
+#include "worker_slots.hpp"
 
 namespace queuectl::cli {
 
@@ -47,7 +48,10 @@ int cmd_dashboard(const globals& g, const args_t& args) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  auto service = web::start_web_service(p.db(), o);
+  // /worker/start runs worker slots in this process (docs/dashboard.md).
+  const std::string db = p.db();
+  o.make_workers = [db](app::host_queue& q) { return app::on_demand_workers(q, db); };
+  auto service = web::start_web_service(db, o);
   print("queuectl dashboard: serving " + service->url() + " (Ctrl-C to stop)\n");
   std::fflush(stdout);
   int sig = 0;

@@ -14,6 +14,7 @@
 #include "db_location.hpp"
 #include "output.hpp"
 #include "runtime.hpp"
+#include "worker_slots.hpp"
 
 namespace queuectl::cli {
 
@@ -47,12 +48,7 @@ int worker_start(const globals& g, const args_t& args) {
   if (o.workers < 1) throw usage_error("--count must be at least 1");
   if (auto d = p.maybe<std::vector<std::string>>("plugin-dir")) o.plugin_dirs = *d;
   if (auto i = p.maybe<std::string>("isolate")) o.isolate = *i;
-  o.plugins = {"shell"};
-  try {  // http too, where it is installed (it is optional: built only with OpenSSL)
-    plugin_loader(o.plugin_dirs).locate("http");
-    o.plugins.push_back("http");
-  } catch (const error&) {
-  }
+  o.plugins = app::default_executor_plugins(o.plugin_dirs);
   if (auto q = p.maybe<std::vector<std::string>>("queue")) o.queues = *q;
   o.daemon = p.has("daemon");
   if (auto f = p.maybe<std::string>("log-file")) {
@@ -64,30 +60,6 @@ int worker_start(const globals& g, const args_t& args) {
   o.log_format = p.get<std::string>("log-format");
   o.db = p.db();
   return app::run_runtime(o);
-}
-
-std::string this_hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
-/// Our own kind of process: guards against signalling a pid the kernel gave to someone
-/// else after a worker died without unregistering.
-bool is_queuectl_process(std::int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  if (!in) return false;
-  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return cmdline.find("queuectl") != std::string::npos;
-}
-
-/// Exited (or exited and not yet reaped by its parent).
-bool has_exited(std::int64_t pid) {
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
 int worker_stop(const globals& g, const args_t& args) {
@@ -105,17 +77,7 @@ int worker_stop(const globals& g, const args_t& args) {
     if (!timeout) throw usage_error("--timeout: '" + *t + "' is not a duration like 30s, 5m");
   }
   auto q = open_queue(p);
-  const std::string host = this_hostname();
-  std::set<std::int64_t> signalled;
-  std::size_t elsewhere = 0;
-  for (const auto& w : q->storage().workers()) {
-    if (w.hostname != host) {
-      ++elsewhere;
-      continue;
-    }
-    if (w.pid <= 0 || w.pid == ::getpid() || signalled.count(w.pid) || !is_queuectl_process(w.pid)) continue;
-    if (::kill(static_cast<pid_t>(w.pid), SIGTERM) == 0) signalled.insert(w.pid);
-  }
+  auto [signalled, elsewhere] = app::signal_local_workers(*q);  // also /worker/stop (worker_slots.hpp)
   if (signalled.empty()) print("no running workers\n");
   else
     print("signalled " + std::to_string(signalled.size()) + " worker process" + (signalled.size() == 1 ? "" : "es") +
@@ -127,7 +89,7 @@ int worker_stop(const globals& g, const args_t& args) {
   const auto limit = timeout ? *timeout : saturating_ms(q->config().stop_timeout_seconds + 10);
   const auto deadline = saturating_deadline(std::chrono::steady_clock::now(), limit);
   while (true) {
-    std::erase_if(signalled, has_exited);
+    std::erase_if(signalled, app::process_has_exited);
     if (signalled.empty()) return exit_ok;
     if (std::chrono::steady_clock::now() >= deadline)
       throw error(error_kind::runtime, "queuectl.cli.stop_timeout",

@@ -225,6 +225,7 @@ class session final : public reapable, public std::enable_shared_from_this<sessi
     http_request r;
     const bool head = req.method() == http::verb::head;
     r.method = head ? "GET" : std::string(req.method_string());
+    r.head = head;
     r.target = std::string(req.target());
     const auto q = r.target.find('?');
     r.path = r.target.substr(0, q);

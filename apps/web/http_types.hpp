@@ -12,6 +12,7 @@ namespace queuectl::web {
 
 struct http_request {
   std::string method;  ///< "GET", "POST", … (HEAD arrives as GET; the server drops the body)
+  bool head = false;   ///< it was HEAD
   std::string target;  ///< as sent: "/api/jobs?state=dead"
   std::string path;    ///< target before '?', not decoded
   std::string query;   ///< target after '?', not decoded

@@ -14,7 +14,8 @@ class running_service final : public web_service {
   /// `owned` may be null when `q` belongs to the caller.
   running_service(std::unique_ptr<app::host_queue> owned, app::host_queue& q, const web_options& opts)
       : queue_(std::move(owned)),
-        app_(q, opts.token, allowlist(opts)),
+        workers_(opts.make_workers ? opts.make_workers(q) : nullptr),
+        app_(q, opts.token, allowlist(opts), workers_ ? workers_.get() : opts.workers),
         server_(server_options(opts), handler(), on_error()) {
     server_.start();
   }
@@ -48,6 +49,7 @@ class running_service final : public web_service {
   }
 
   std::unique_ptr<app::host_queue> queue_;
+  std::unique_ptr<worker_control> workers_;  // stopped after the server, before the queue goes
   web_app app_;
   http_server server_;
 };

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "host_queue.hpp"
+#include "worker_control.hpp"
 
 namespace queuectl::web {
 
@@ -19,6 +21,11 @@ struct web_options {
   std::vector<std::string> allowed_hosts;
   std::chrono::milliseconds read_timeout{10000};
   int threads = 4;
+  /// The serving process's worker slots, for /worker/start and /worker/stop (null: those
+  /// answer 501). Must outlive the service (the host's own slots).
+  worker_control* workers = nullptr;
+  /// Or: made on the queue the service opens, and owned by it (`queuectl dashboard`).
+  std::function<std::unique_ptr<worker_control>(app::host_queue&)> make_workers;
 };
 
 class web_service {

@@ -74,6 +74,10 @@ inline constexpr number_bound run_at{"run_at", 0, 32503680000.0, false, false, "
 /// `enqueue --delay`: at most ten years from now.
 inline constexpr number_bound delay{"delay", 0, 10 * one_year, false, false, "seconds"};
 
+/// Worker slots of one process (`queuectl-host --workers`, `worker start --count`,
+/// /worker/start?num_workers=N). Not a stored value, so not in `all`.
+inline constexpr number_bound worker_slots{"workers", 1, 1024, true, false, ""};
+
 /// Every entry, in the order docs/cli.md lists them.
 inline constexpr std::array<const number_bound*, 13> all = {
     &max_retries, &backoff_base, &backoff_max,     &job_timeout, &lease_seconds, &poll_interval_ms, &stop_timeout_seconds,

@@ -345,4 +345,84 @@ BOOST_AUTO_TEST_CASE(error_bodies_are_ascii_json) {
   BOOST_TEST(r.body.find('<') == std::string::npos);
 }
 
+namespace {
+
+/// Records what the compatibility routes ask of the process's workers.
+struct fake_workers final : worker_control {
+  std::vector<int> starts;
+  int stops = 0;
+  worker_slots_state start(int n) override {
+    starts.push_back(n);
+    return {n, 0, 0};
+  }
+  worker_stop_report stop() override {
+    ++stops;
+    return {3, 1, 0};
+  }
+  worker_slots_state state() const override { return {}; }
+};
+
+http_request with(http_request r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(compat_routes_answer_as_their_api_routes) {
+  temp_queue tq;
+  tq.add("a1", "echo a");
+  fake_workers fw;
+  web_app app(*tq.q, "", {}, &fw);
+  BOOST_TEST(app.handle(request("GET", "/list?state=pending")).body == app.handle(request("GET", "/api/jobs?state=pending")).body);
+  BOOST_TEST(app.handle(request("GET", "/dlq/list")).body == app.handle(request("GET", "/api/dlq")).body);
+  BOOST_TEST(app.handle(request("GET", "/config/get?key=max-retries")).body ==
+             app.handle(request("GET", "/api/config/max-retries")).body);
+  BOOST_TEST(app.handle(request("GET", "/config/get")).body == app.handle(request("GET", "/api/config")).body);
+  BOOST_TEST(app.handle(request("GET", "/config/get?key=nope")).status == 404);
+  const http_response e = app.handle(request("POST", "/enqueue", R"({"id":"a2","command":"true"})"));
+  BOOST_TEST(e.status == 201);
+  BOOST_TEST(e.body == R"({"id":"a2"})");
+  BOOST_TEST(tq.q->get("a2").command == "true");
+  BOOST_TEST(app.handle(request("POST", "/dlq/retry?job_id=a2")).status == 409);  // not dead
+  BOOST_TEST(app.handle(request("POST", "/dlq/retry?job_id=a%2Fb")).status == 404);
+  BOOST_TEST(app.handle(request("POST", "/dlq/retry")).status == 400);
+  BOOST_TEST(app.handle(request("POST", "/config/set", R"({"key":"max-retries","value":4})")).status == 200);
+  BOOST_TEST(tq.q->reload_config().max_retries == 4);
+  BOOST_TEST(app.handle(request("POST", "/config/set", R"({"key":"max-retries","value":-4})")).status == 400);
+  BOOST_TEST(app.handle(request("POST", "/config/set", R"({"value":4})")).status == 400);
+  BOOST_TEST(tq.q->reload_config().max_retries == 4);
+  BOOST_TEST(app.handle(request("GET", "/enqueue")).status == 405);
+
+  // Workers: bounds, then the interface; a GET that acts is refused from another site.
+  BOOST_TEST(app.handle(request("POST", "/worker/start?num_workers=0")).status == 400);
+  BOOST_TEST(app.handle(request("POST", "/worker/start?num_workers=1025")).status == 400);
+  BOOST_TEST(app.handle(with(request("GET", "/worker/start?num_workers=2"), "sec-fetch-site", "cross-site")).status == 403);
+  BOOST_TEST(app.handle(with(request("GET", "/worker/start?num_workers=2"), "sec-fetch-site", "same-site")).status == 403);
+  BOOST_TEST(app.handle(with(request("GET", "/worker/stop"), "origin", "http://evil.example")).status == 403);
+  BOOST_TEST(fw.starts.empty());
+  BOOST_TEST(fw.stops == 0);
+  // A same-site GET of anything else is not refused: only the two acting GETs are strict.
+  BOOST_TEST(app.handle(with(request("GET", "/status"), "sec-fetch-site", "same-site")).status == 200);
+  BOOST_TEST(app.handle(with(request("GET", "/worker/start?num_workers=2"), "sec-fetch-site", "same-origin")).body ==
+             R"({"slots":2,"busy":0,"finishing":0})");
+  BOOST_TEST(app.handle(request("POST", "/worker/start")).status == 200);  // default: 1
+  BOOST_TEST(app.handle(request("GET", "/worker/stop")).body == R"({"stopped_slots":3,"signalled":1,"other_hosts":0})");
+  BOOST_TEST((fw.starts == std::vector<int>{2, 1}));
+  BOOST_TEST(fw.stops == 1);
+
+  // Without a worker control: 501.
+  web_app bare(*tq.q, "");
+  BOOST_TEST(bare.handle(request("POST", "/worker/start")).status == 501);
+
+  // With a token, every compatibility route needs it (but /docs, a page).
+  web_app tokened(*tq.q, "t0k", {}, &fw);
+  for (const char* p : {"/list", "/status", "/dlq/list", "/config/get", "/worker/start", "/worker/stop"})
+    BOOST_TEST_CONTEXT(p) { BOOST_TEST(tokened.handle(request("GET", p)).status == 401); }
+  BOOST_TEST(tokened.handle(request("POST", "/enqueue", R"({"command":"true"})")).status == 401);
+  BOOST_TEST(tokened.handle(with(request("GET", "/status"), "authorization", "Bearer t0k")).status == 200);
+  BOOST_TEST(tokened.handle(request("GET", "/docs")).status == 200);
+  BOOST_TEST((fw.starts == std::vector<int>{2, 1}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
