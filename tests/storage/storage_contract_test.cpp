@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -664,14 +665,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(update_job_and_claim_race_exactly_one_wins, F, fix
     f.storage().insert({make_job(id)});
     std::size_t claimed = 0;
     bool updated = false;
-    std::thread worker([&] { claimed = f.storage().claim(claim_of("w", 1)).size(); });
-    std::thread editor([&] {
+    auto claim = [&] { claimed = f.storage().claim(claim_of("w", 1)).size(); };
+    auto edit = [&] {
       auto u = update_of(id, job_state::pending);
       u.set.state = job_state::canceled;
       updated = second->update_job(u);
-    });
-    worker.join();
-    editor.join();
+    };
+    // Each side starts first in every other round, so both orders are exercised.
+    std::thread first(round % 2 ? std::function<void()>(edit) : std::function<void()>(claim));
+    std::thread then(round % 2 ? std::function<void()>(claim) : std::function<void()>(edit));
+    first.join();
+    then.join();
     BOOST_TEST((claimed == 1u) != updated, "round " << round << ": claimed " << claimed << ", updated " << updated);
     const job j = *f.storage().get(id);
     BOOST_TEST((j.state == (updated ? job_state::canceled : job_state::processing)), "round " << round);

@@ -549,7 +549,7 @@
     const c = await api('GET', '/api/config');
     const rows = c.settings.map((s) => {
       const id = 'cfg-' + s.key;
-      const input = el('input', { id, name: s.key, value: String(s.value), inputmode: 'decimal', autocomplete: 'off', 'aria-describedby': id + '-about' });
+      const input = el('input', { id, name: s.key, value: String(s.value), inputmode: typeof s.value === 'number' ? 'decimal' : null, autocomplete: 'off', 'aria-describedby': id + '-about' });
       const save = el('button', { type: 'submit', class: 'small secondary' }, 'Save');
       const form = el('form', { class: 'config-form' }, input, ' ', save);
       form.addEventListener('submit', (ev) => {
