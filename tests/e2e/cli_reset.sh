@@ -55,7 +55,7 @@ ask() {  # ask ANSWER: runs reset in a tmux pane, answers the prompt, leaves rc 
   tmux -S "$sock" new-session -d -x 160 -y 20 \
     "env QUEUECTL_DB='$QUEUECTL_DB' QUEUECTL_HOME='$QUEUECTL_HOME' '$Q' reset >'$T/tty.out'; echo \$? >'$T/tty.rc'; sleep 30" ||
     fail "tmux new-session"
-  prompt_shown() { tmux -S "$sock" capture-pane -p | grep -q 'Delete all 2 jobs and their attempts? \[y/N\]'; }
+  prompt_shown() { tmux -S "$sock" capture-pane -p | grep -q 'Delete all 3 jobs and their attempts? \[y/N\]'; }
   wait_for 10 prompt_shown || fail "no prompt on the terminal: $(tmux -S "$sock" capture-pane -p)"
   tmux -S "$sock" send-keys "$1" Enter
   wait_for 10 test -s "$T/tty.rc" || fail "reset did not finish after answering '$1'"
@@ -63,9 +63,9 @@ ask() {  # ask ANSWER: runs reset in a tmux pane, answers the prompt, leaves rc 
 }
 ask n
 expect_eq "answer n: exit" "$(cat "$T/tty.rc")" 1
-expect_eq "answer n: nothing deleted" "$(count)" 2
+expect_eq "answer n: nothing deleted" "$(count)" 3
 ask y
 expect_eq "answer y: exit" "$(cat "$T/tty.rc")" 0
-expect_eq "answer y: output" "$(cat "$T/tty.out")" "deleted 2 jobs"
+expect_eq "answer y: output" "$(cat "$T/tty.out")" "deleted 3 jobs"
 expect_eq "answer y: deleted" "$(count)" 0
-pass "reset on a terminal asks 'Delete all 2 jobs and their attempts? [y/N]': n keeps them (exit 1), y deletes"
+pass "reset on a terminal asks 'Delete all 3 jobs and their attempts? [y/N]': n keeps them (exit 1), y deletes"
