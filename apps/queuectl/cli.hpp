@@ -121,6 +121,8 @@ int cmd_dlq(const globals& g, const args_t& args);
 int cmd_config(const globals& g, const args_t& args);
 int cmd_dashboard(const globals& g, const args_t& args);
 int cmd_migrate(const globals& g, const args_t& args);
+int cmd_update(const globals& g, const args_t& args);
+int cmd_reset(const globals& g, const args_t& args);
 
 /// Dispatches `GROUP SUB ...` (worker, dlq, config): prints the group's help for --help or
 /// no sub-command; unknown sub-command is a usage error.

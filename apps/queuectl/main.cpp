@@ -38,6 +38,8 @@ const command_entry* find_command(std::string_view name, bool list_all = false) 
       {"cancel", "cancel a job (a running one is stopped by its worker)", cmd_cancel},
       {"purge", "delete finished jobs [--state S]... [--older-than 7d]", cmd_purge},
       {"delete", "delete one job that is not running", cmd_delete},
+      {"update", "change a job that is not running ('<json>' with its id), e.g. back to pending", cmd_update},
+      {"reset", "delete every job and attempt, keep the settings [--yes] [--force]", cmd_reset},
       {"dashboard", "serve the web dashboard and REST API [--bind 127.0.0.1:8080] [--token T]", cmd_dashboard},
       {"migrate", "create or upgrade the database schema (run as the owner role)", cmd_migrate},
   };
@@ -46,7 +48,7 @@ const command_entry* find_command(std::string_view name, bool list_all = false) 
     if (name == c.name) return &c;
   return nullptr;
 }
-constexpr std::size_t command_count = 14;
+constexpr std::size_t command_count = 16;
 
 void print_help() {
   std::string o =

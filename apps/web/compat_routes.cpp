@@ -21,7 +21,7 @@ namespace queuectl::web {
 namespace {
 
 constexpr std::string_view compat_paths[] = {"/enqueue",    "/list",       "/status",       "/dlq/list",   "/dlq/retry",
-                                             "/config/set", "/config/get", "/worker/start", "/worker/stop"};
+                                             "/config/set", "/config/get", "/worker/start", "/worker/stop", "/update"};
 
 /// `s` as one path segment: everything but RFC 3986's unreserved characters escaped.
 std::string path_segment(std::string_view s) {
@@ -147,6 +147,16 @@ void register_compat_routes(router& r, worker_control* workers) {
     only_params(p, {"key"});
     if (!param(p, "key")) return forward(api, req, "GET", "/api/config", "");
     return forward(api, req, "GET", "/api/config/" + path_segment(required(p, "key")), "");
+  });
+  // The body names the job ("id") and the fields to change, as `queuectl update` takes
+  // them; PATCH /api/jobs/{id} checks and applies the whole body (it accepts the same id).
+  r.add("PUT", "/update", [&api](const http_request& req, const route_params& p) {
+    only_params(p, {});
+    const rapidjson::Document doc = json_body(req);
+    if (!doc.IsObject() || !doc.HasMember("id") || !doc["id"].IsString() || doc["id"].GetStringLength() == 0)
+      throw http_error{400, "queuectl.update.bad_body", "the body must be a JSON object with the job's \"id\" and the fields to change"};
+    const std::string id(doc["id"].GetString(), doc["id"].GetStringLength());
+    return forward(api, req, "PATCH", "/api/jobs/" + path_segment(id), "");
   });
   r.add("POST", "/config/set", [&api](const http_request& req, const route_params& p) {
     only_params(p, {});

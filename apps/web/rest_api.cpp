@@ -171,6 +171,10 @@ void rest_api::register_routes(router& r) {
   });
   r.add("GET", "/api/jobs/{id}", [this](const http_request&, const route_params& p) { return show(p.at("id")); });
   r.add("DELETE", "/api/jobs/{id}", [this](const http_request&, const route_params& p) { return remove(p.at("id")); });
+  r.add("PATCH", "/api/jobs/{id}", [this](const http_request& req, const route_params& p) {
+    only_params(p, {});
+    return patch(p.at("id"), req);
+  });
   r.add("POST", "/api/jobs/{id}/retry", [this](const http_request&, const route_params& p) { return retry(p.at("id")); });
   r.add("POST", "/api/jobs/{id}/cancel", [this](const http_request&, const route_params& p) { return cancel(p.at("id")); });
   r.add("GET", "/api/jobs/{id}/attempts", [this](const http_request&, const route_params& p) { return attempts(p.at("id")); });
@@ -419,6 +423,27 @@ http_response rest_api::remove(const std::string& id) {
     app::write_string(w, id);
     w.EndObject();
   });
+}
+
+http_response patch_job(app::host_queue& q, const std::string& id, const rapidjson::Value& body,
+                        app::spec_validator* validator) {
+  static app::spec_validator shared;  // thread-safe: it locks
+  app::spec_validator& v = validator ? *validator : shared;
+  std::optional<std::string> body_id;
+  const job_patch patch = patch_from_object(body, &body_id);
+  if (!id.empty() && body_id && *body_id != id)
+    throw invalid_field("id", "'" + *body_id + "' differs from the job in the URL ('" + id + "'); an id cannot be changed");
+  const std::string target = id.empty() ? body_id.value_or("") : id;
+  if (target.empty()) throw invalid_field("id", "required: the id of the job to change");
+  const job j = q.update(target, patch, [&](const job_spec& s) { v.validate({s}); });
+  http_response r;
+  r.body = safe_json(app::job_json(j, q.attempts(j.id)));  // as GET /api/jobs/{id}
+  return r;
+}
+
+http_response rest_api::patch(const std::string& id, const http_request& req) {
+  const rapidjson::Document doc = parse_body(req);
+  return patch_job(q_, id, doc, &validator_);
 }
 
 http_response rest_api::retry_all_dead() {

@@ -3,12 +3,27 @@
 // from the same writers as the CLI's --json (apps/common/output.hpp, job_codec.hpp).
 #pragma once
 
+#include <rapidjson/document.h>
+
+#include <string>
+
 #include "host_queue.hpp"
 #include "job_query.hpp"
 #include "router.hpp"
 #include "spec_validation.hpp"
 
 namespace queuectl::web {
+
+/// @brief `PATCH /api/jobs/{id}`: changes a job that is not running (docs/cli.md, "update")
+/// from a JSON object of the fields to change, and answers with the job as `GET
+/// /api/jobs/{id}` does (200). `id` names the job; when empty, the body's "id" does (for
+/// routes that take it there, e.g. `PUT /update`); a body "id" that differs from a given
+/// `id` is refused. Throws queuectl::error: invalid_input (400: bad or unknown field,
+/// target state other than pending/canceled), not_found (404), conflict (409: running,
+/// or a move the job's state does not allow). Nothing is changed on a throw.
+/// `validator` runs the executor plugins' checks; null: a shared one.
+http_response patch_job(app::host_queue& q, const std::string& id, const rapidjson::Value& body,
+                        app::spec_validator* validator = nullptr);
 
 class rest_api {
  public:
@@ -32,6 +47,7 @@ class rest_api {
   http_response retry(const std::string& id);
   http_response cancel(const std::string& id);
   http_response remove(const std::string& id);
+  http_response patch(const std::string& id, const http_request& req);
   http_response retry_all_dead();
   http_response config_all();
   http_response config_one(const std::string& key);

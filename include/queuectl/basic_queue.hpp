@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -66,8 +67,10 @@ class basic_queue {
     const queue_config cfg = config();
     std::vector<job> jobs;
     jobs.reserve(specs.size());
-    for (auto& s : specs) jobs.push_back(materialize(std::move(s), t, cfg));
-    storage_.insert(jobs);
+    const bool sequential = cfg.job_ids == "sequential";
+    for (auto& s : specs) jobs.push_back(materialize(std::move(s), t, cfg, sequential));
+    if (sequential) storage_.insert_sequential(jobs);  // numbers the jobs without an id
+    else storage_.insert(jobs);
     std::vector<std::string> ids;
     ids.reserve(jobs.size());
     for (auto& j : jobs) ids.push_back(std::move(j.id));
@@ -208,6 +211,63 @@ class basic_queue {
     }
   }
 
+  /// Changes a job that is not running (docs/cli.md, "update") and returns it as stored.
+  /// Moves: failed, dead, canceled or completed → pending (attempts start again, as
+  /// `dlq retry`); pending or failed → canceled. `check` sees the job as it would be
+  /// (the executor plugins' validation); cross-field rules of the codec are applied too.
+  /// The storage writes only if the job is still in the state the change was decided on,
+  /// so a job a worker claims meanwhile is refused as running, never edited. Throws
+  /// not_found; conflict for a running job or a move its state does not allow;
+  /// invalid_input for a target state other than pending or canceled. On a throw nothing
+  /// is changed.
+  job update(const std::string& id, const job_patch& patch,
+             const std::function<void(const job_spec&)>& check = {}) {
+    if (patch.state && *patch.state != job_state::pending && *patch.state != job_state::canceled)
+      throw error(error_kind::invalid_input, "queuectl.update.state",
+                  "state: a job can be moved only to pending or canceled, not " + std::string(to_string(*patch.state)));
+    for (int tries = 0;; ++tries) {
+      const job cur = get(id);
+      if (cur.state == job_state::processing)
+        throw error(error_kind::conflict, "queuectl.queue.running",
+                    "job '" + id + "' is running; cancel it or wait until it finishes");
+      job_update u;
+      u.id = id;
+      u.expected = cur.state;
+      u.set = patch;
+      if (patch.state == cur.state) u.set.state.reset();  // already there: no move
+      if (u.set.state) {
+        const bool ok = *u.set.state == job_state::pending ? cur.state != job_state::pending
+                                                           : cur.state == job_state::pending || cur.state == job_state::failed;
+        if (!ok)
+          throw error(error_kind::conflict, "queuectl.update.move",
+                      "job '" + id + "' is " + std::string(to_string(cur.state)) + ": it cannot move to " +
+                          std::string(to_string(*u.set.state)) +
+                          (*u.set.state == job_state::canceled ? " (only pending and failed jobs can be canceled)" : ""));
+      }
+      if (check || patch.changes_fields()) {
+        job_spec s = spec_of(cur);
+        apply_patch(s, patch);
+        if (s.executor == "shell" && s.command.empty())
+          throw invalid_field("command", "required (a non-empty shell command) for the shell executor");
+        if (check) check(s);
+      }
+      u.now = now();
+      if (storage_.update_job(u)) {
+        if (u.set.state == job_state::pending || u.set.run_at) wake_.notify();
+        return get(id);
+      }
+      // The job changed state between the read and the write (claimed, finished, canceled
+      // or deleted): decide again on what it is now. A claim makes the next round refuse it.
+      if (tries >= 20)
+        throw error(error_kind::conflict, "queuectl.update.busy", "job '" + id + "' keeps changing; try again");
+    }
+  }
+
+  /// Deletes every job and its attempts; settings stay. With jobs running (workers hold
+  /// their leases) nothing is deleted and result.refused is set, unless `force`: then the
+  /// running jobs go too and their workers stop them at their next lease renewal.
+  reset_result reset(bool force = false) { return storage_.reset_jobs(force); }
+
   /// The job, or throws not_found.
   job get(const std::string& id) {
     auto j = storage_.get(id);
@@ -268,9 +328,9 @@ class basic_queue {
   wake_signal& wake() noexcept { return wake_; }
 
  private:
-  job materialize(job_spec&& s, time_point t, const queue_config& cfg) const {
+  job materialize(job_spec&& s, time_point t, const queue_config& cfg, bool sequential) const {
     job j;
-    j.id = s.id.empty() ? generate_job_id() : std::move(s.id);
+    j.id = s.id.empty() && !sequential ? generate_job_id() : std::move(s.id);  // sequential: storage numbers it
     j.command = std::move(s.command);
     j.executor = std::move(s.executor);
     j.payload = std::move(s.payload);
@@ -284,6 +344,33 @@ class basic_queue {
     j.created_at = t;
     j.updated_at = t;
     return j;
+  }
+  static job_spec spec_of(const job& j) {
+    job_spec s;
+    s.id = j.id;
+    s.command = j.command;
+    s.executor = j.executor;
+    s.payload = j.payload;
+    s.queue = j.queue;
+    s.priority = j.priority;
+    s.max_retries = j.max_retries;
+    s.run_at = j.run_at;
+    s.timeout = j.timeout;
+    s.env = j.env;
+    s.cwd = j.cwd;
+    return s;
+  }
+  static void apply_patch(job_spec& s, const job_patch& p) {
+    if (p.command) s.command = *p.command;
+    if (p.executor) s.executor = *p.executor;
+    if (p.payload) s.payload = *p.payload;
+    if (p.queue) s.queue = *p.queue;
+    if (p.priority) s.priority = *p.priority;
+    if (p.max_retries) s.max_retries = *p.max_retries;
+    if (p.run_at) s.run_at = *p.run_at;
+    if (p.timeout) s.timeout = *p.timeout;
+    if (p.env) s.env = *p.env;
+    if (p.cwd) s.cwd = *p.cwd;
   }
   static error not_found(const std::string& id) {
     return error(error_kind::not_found, "queuectl.queue.not_found", "no job with id '" + id + "'");

@@ -23,8 +23,12 @@ template <class S>
 concept storage_policy =
     requires(S& s, const std::vector<job>& jobs, const claim_request& claim, const finish_request& finish,
              const list_filter& filter, const purge_filter& purge, const worker_info& worker, std::string_view id,
-             time_point t, int limit) {
+             time_point t, int limit, std::vector<job>& numbered, const job_update& update, bool force) {
       { s.insert(jobs) } -> std::same_as<void>;  // one transaction; duplicate id: error_kind::conflict
+      // As insert; each job with an empty id first gets the next free `job<N>` (N from a
+      // counter the storage keeps, incremented in the same transaction; ids in use are
+      // skipped), written back into `numbered`. Unique across processes and hosts.
+      { s.insert_sequential(numbered) } -> std::same_as<void>;
       { s.claim(claim) } -> std::same_as<std::vector<job>>;
       // Earliest run_at of a job `claim` could take (its queue and executor filters; its
       // `now` is ignored); nullopt when none waits. Idle workers sleep until then.
@@ -36,6 +40,12 @@ concept storage_policy =
       { s.cancel(id, t) } -> std::same_as<bool>;
       { s.retry_dead(id, t) } -> std::same_as<bool>;
       { s.remove(id) } -> std::same_as<bool>;  // delete a job that is not processing
+      // Applies update.set in one atomic step if the job is in update.expected (which is
+      // never processing); false (nothing written) otherwise or for an unknown id.
+      { s.update_job(update) } -> std::same_as<bool>;
+      // Deletes every job and attempt record (config, workers and the id counter stay), in
+      // one atomic step: refused (nothing deleted) when a job is processing, unless force.
+      { s.reset_jobs(force) } -> std::same_as<reset_result>;
       { s.get(id) } -> std::same_as<std::optional<job>>;
       { s.list(filter) } -> std::same_as<std::vector<job>>;
       { s.counts() } -> std::same_as<state_counts>;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -269,6 +270,74 @@ inline std::vector<job_spec> parse_job_specs_jsonl(std::string_view text, const 
     }
   }
   return out;
+}
+
+// ---- updating ---------------------------------------------------------------------------
+
+/// The fields `queuectl update` and `PATCH /api/jobs/{id}` may change.
+inline constexpr const char* updatable_fields =
+    "command, executor, payload, queue, priority, max_retries, run_at, timeout, env, cwd, state";
+
+/// @brief Parses the members of an update (`{"command": …, "state": "pending"}`) into a
+/// job_patch, each field checked by exactly the rules of a job spec (apply_spec_field).
+/// `id` names the job: it is stored in `*id` when given (and refused when `id` is null).
+/// Unknown or repeated fields are refused naming the field. Whether the move to `state`
+/// is allowed depends on the job: basic_queue::update decides that.
+inline job_patch patch_from_object(const detail::json_value& o, std::optional<std::string>* id,
+                                   const codec_limits& lim = {}) {
+  if (!o.IsObject())
+    throw error(error_kind::invalid_input, "queuectl.spec.not_object",
+                "an update must be a JSON object, got " + detail::describe(o));
+  job_patch p;
+  std::set<std::string_view> seen;
+  for (auto m = o.MemberBegin(); m != o.MemberEnd(); ++m) {
+    const std::string_view key(m->name.GetString(), m->name.GetStringLength());
+    if (!seen.insert(key).second)
+      throw error(error_kind::invalid_input, "queuectl.spec.duplicate_field", std::string(key) + ": given twice");
+    job_spec s;  // scratch: the spec rules validate and convert the value
+    if (key == "id") {
+      if (!id) throw invalid_field("id", "cannot be changed (the job is named by the URL)");
+      detail::apply_spec_field(s, key, m->value, lim);
+      *id = s.id;
+    } else if (key == "state") {
+      const std::string v = detail::want_string(m->value, "state");
+      const auto st = parse_job_state(v);
+      if (!st) throw invalid_field("state", "unknown state '" + v + "' (a job can be moved to pending or canceled)");
+      p.state = *st;
+    } else if (key == "command" || key == "executor" || key == "payload" || key == "queue" || key == "priority" ||
+               key == "max_retries" || key == "run_at" || key == "timeout" || key == "env" || key == "cwd") {
+      detail::apply_spec_field(s, key, m->value, lim);
+      if (key == "command") p.command = std::move(s.command);
+      else if (key == "executor") p.executor = std::move(s.executor);
+      else if (key == "payload") p.payload = std::move(s.payload);
+      else if (key == "queue") p.queue = std::move(s.queue);
+      else if (key == "priority") p.priority = s.priority;
+      else if (key == "max_retries") p.max_retries = s.max_retries;
+      else if (key == "run_at") p.run_at = s.run_at;
+      else if (key == "timeout") p.timeout = s.timeout;
+      else if (key == "env") p.env = std::move(s.env);
+      else p.cwd = std::move(s.cwd);
+    } else {
+      throw error(error_kind::invalid_input, "queuectl.spec.unknown_field",
+                  std::string(key) + ": unknown field (an update may set: " + updatable_fields + ")");
+    }
+  }
+  return p;
+}
+
+/// @brief Parses one update from JSON text (`queuectl update '<json>'`); see patch_from_object.
+inline job_patch parse_job_patch(std::string_view json, std::optional<std::string>* id, const codec_limits& limits = {}) {
+  if (json.size() > limits.max_spec_bytes)
+    throw error(error_kind::invalid_input, "queuectl.spec.too_large",
+                "update: " + std::to_string(json.size()) + " bytes exceeds the limit of " + std::to_string(limits.max_spec_bytes));
+  rapidjson::Document doc;
+  if (const std::string why = parse_json(doc, json); !why.empty())
+    throw error(error_kind::invalid_input,
+                is_encoding_reason(why) ? "queuectl.spec.encoding"
+                : is_depth_reason(why)  ? "queuectl.spec.too_deep"
+                                        : "queuectl.spec.parse_error",
+                why);
+  return patch_from_object(doc, id, limits);
 }
 
 // ---- writing --------------------------------------------------------------------------

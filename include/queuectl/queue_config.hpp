@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <initializer_list>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -26,6 +27,10 @@ struct queue_config {
   int poll_interval_ms = 1000;      ///< fallback poll when no wake-up arrives
   double stop_timeout_seconds = 30; ///< graceful stop waits this long before killing jobs
   int max_recoveries = 5;           ///< lapsed leases before a job is declared dead
+  /// How enqueue names a job given without an id: "random" (job_id.hpp: time-ordered
+  /// hex, e.g. 0193a1b2c3d4-5f2a9c1e) or "sequential" (job1, job2, … from a counter in
+  /// the database: unique across processes and hosts, ids in use skipped).
+  std::string job_ids = "random";
 
   /// Every key with its description, in display order (the ranges come from bounds.hpp).
   static const std::vector<std::pair<std::string, std::string>>& keys() {
@@ -38,6 +43,7 @@ struct queue_config {
         {"poll-interval-ms", "fallback poll interval; " + bounds::poll_interval_ms.describe()},
         {"stop-timeout-seconds", "graceful stop waits this long for running jobs; " + bounds::stop_timeout_seconds.describe()},
         {"max-recoveries", "lapsed leases before a job is dead; " + bounds::max_recoveries.describe()},
+        {"job-ids", "ids of jobs enqueued without one: random (time-ordered hex) or sequential (job1, job2, ...)"},
     };
     return k;
   }
@@ -62,6 +68,7 @@ struct queue_config {
     if (k == "lease-seconds") return format(lease_seconds);
     if (k == "poll-interval-ms") return std::to_string(poll_interval_ms);
     if (k == "stop-timeout-seconds") return format(stop_timeout_seconds);
+    if (k == "job-ids") return job_ids;
     return std::to_string(max_recoveries);
   }
 
@@ -76,6 +83,7 @@ struct queue_config {
     else if (k == "lease-seconds") lease_seconds = parse(bounds::lease_seconds, value);
     else if (k == "poll-interval-ms") poll_interval_ms = static_cast<int>(parse(bounds::poll_interval_ms, value));
     else if (k == "stop-timeout-seconds") stop_timeout_seconds = parse(bounds::stop_timeout_seconds, value);
+    else if (k == "job-ids") job_ids = parse_choice(k, value, {"random", "sequential"});
     else max_recoveries = static_cast<int>(parse(bounds::max_recoveries, value));
     return k;
   }
@@ -101,6 +109,15 @@ struct queue_config {
   }
 
  private:
+  static std::string parse_choice(const std::string& key, std::string_view v, std::initializer_list<const char*> allowed) {
+    std::string list;
+    for (const char* a : allowed) {
+      if (v == a) return a;
+      list += (list.empty() ? "" : " or ") + std::string(a);
+    }
+    throw error(error_kind::invalid_input, "queuectl.config.invalid_value",
+                "config " + key + ": '" + std::string(v) + "' is not " + list);
+  }
   static double parse(const number_bound& b, std::string_view v) {
     const auto n = parse_number_text(v);
     if (!n || !b.contains(*n))

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,7 @@ namespace queuectl {
 
 /// The version of the tables every storage of this queuectl writes (each storage records
 /// it in its database and upgrades older ones: docs/deploy.md, "Roles and migrations").
-inline constexpr int storage_schema_version = 2;
+inline constexpr int storage_schema_version = 3;
 
 /// @brief Ask storage for up to `max_jobs` due jobs, atomically leased to `owner`.
 ///
@@ -57,6 +58,49 @@ struct finish_request {
   std::string last_error;
   std::string output;
 };
+
+/// @brief What to change in a job that is not running (`queuectl update`, `PATCH
+/// /api/jobs/{id}`: docs/cli.md, "update"). Unset fields keep their value.
+struct job_patch {
+  std::optional<std::string> command;
+  std::optional<std::string> executor;
+  std::optional<std::string> payload;  ///< a JSON object, compact
+  std::optional<std::string> queue;
+  std::optional<int> priority;
+  std::optional<int> max_retries;
+  std::optional<time_point> run_at;
+  std::optional<double> timeout;
+  std::optional<std::map<std::string, std::string>> env;
+  std::optional<std::string> cwd;
+  /// The state to move to: pending (attempts and recoveries start again from 0, exit
+  /// code cleared, run_at now unless given: what `dlq retry` does) or canceled.
+  /// Unset, or the job's own state: no move.
+  std::optional<job_state> state;
+
+  bool changes_fields() const {
+    return command || executor || payload || queue || priority || max_retries || run_at || timeout || env || cwd;
+  }
+};
+
+/// @brief A job_patch for storage: written only while the job is still in `expected`,
+/// the state the change was decided on (never processing), in one atomic step, so a
+/// worker claiming the job meanwhile makes the update fail instead of editing a running job.
+struct job_update {
+  std::string id;
+  job_state expected = job_state::pending;
+  time_point now{};
+  job_patch set;
+};
+
+/// @brief Result of deleting every job (`queuectl reset`).
+struct reset_result {
+  bool refused = false;     ///< jobs were running and force was not given: nothing deleted
+  std::size_t running = 0;  ///< jobs processing when it was decided
+  std::size_t deleted = 0;  ///< jobs deleted (their attempts went with them)
+};
+
+/// The prefix of sequential job ids (`config set job-ids sequential`): job1, job2, …
+inline constexpr std::string_view sequential_id_prefix = "job";
 
 /// @brief Filter and page for `list`.
 struct list_filter {

@@ -100,6 +100,28 @@ expect 200 "POST /dlq/retry?job_id=dead-1"
 is_state dead-1 pending || fail "queuectl show dead-1: $(state_of dead-1), expected pending"
 pass "POST /dlq/retry: 200 and the job is pending again; unknown id 404, no id 400, not dead 409"
 
+# ---- PUT /update -----------------------------------------------------------------------------------
+req PUT /update "${JSON[@]}" -d '{"id":"c2","priority":7,"command":"echo edited"}'
+expect 200 "PUT /update of c2"
+[ "$(body | json 'j["priority"]')" = 7 ] || fail "PUT /update body: $(body)"
+[ "$("$Q" show c2 --json | json 'j["command"] + " " + str(j["priority"])')" = "echo edited 7" ] ||
+  fail "queuectl show c2 after PUT /update: $("$Q" show c2 --json)"
+req PUT /update "${JSON[@]}" -d '{"id":"no-such-job","priority":1}'
+expect_error 404 '*' "PUT /update of an unknown id"
+req PUT /update "${JSON[@]}" -d '{"priority":1}'
+expect_error 400 queuectl.update.bad_body "PUT /update without an id"
+req PUT /update "${JSON[@]}" -d '{"id":"c2","priority":"high"}'
+expect_error 400 '*' "PUT /update with a bad priority"
+req PUT /update "${JSON[@]}" -d '{"id":"c2","nonsense":1}'
+expect_error 400 '*' "PUT /update with an unknown field"
+req PUT /update "${JSON[@]}" -d '{"id":"c2","state":"completed"}'
+expect 400 "PUT /update to a state nobody may ask for"
+req PUT /update -H "Origin: http://evil.example" "${JSON[@]}" -d '{"id":"c2","priority":1}'
+expect_error 403 queuectl.web.cross_site "cross-site PUT /update"
+[ "$("$Q" show c2 --json | json 'str(j["priority"]) + " " + j["state"]')" = "7 pending" ] ||
+  fail "a refused PUT /update changed c2: $("$Q" show c2 --json)"
+pass "PUT /update: 200 and the job changed; unknown id 404, no id or bad fields 400, cross-site 403, nothing changed on errors"
+
 # ---- POST /config/set, GET /config/get -------------------------------------------------------
 req POST /config/set "${JSON[@]}" -d '{"key":"max-retries","value":7}'
 expect 200 "POST /config/set"

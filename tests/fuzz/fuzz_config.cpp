@@ -23,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (e.kind() != error_kind::invalid_input) std::abort();
     return 0;
   }
+  if (k == "job-ids") {  // a choice, not a number
+    if (c.get(k) != value || (value != "random" && value != "sequential")) std::abort();
+    return 0;
+  }
   const number_bound* b = bounds::find(k);
   if (!b) std::abort();
   const std::string shown = c.get(k);

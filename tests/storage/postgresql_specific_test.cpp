@@ -415,8 +415,8 @@ BOOST_AUTO_TEST_CASE(a_least_privilege_role_uses_a_schema_its_owner_migrated) {
   }
 
   // A schema one version behind: the role cannot upgrade it and says who must.
-  *sql << "DELETE FROM schema_version WHERE version = 2";
-  *sql << "ALTER TABLE workers DROP COLUMN executors";
+  *sql << "DELETE FROM schema_version WHERE version = 3";
+  *sql << "DROP TABLE counters";
   BOOST_CHECK_EXCEPTION(postgresql_storage(role.url_as(), g.options()), error, [](const error& e) {
     BOOST_TEST_MESSAGE(e.what());
     return e.id() == "queuectl.storage.migration_needed" &&

@@ -253,6 +253,76 @@ BOOST_AUTO_TEST_CASE(retry_from_dead_resets_attempts) {
   BOOST_CHECK_EXCEPTION(q.retry_dead(ok), error, [](const error& e) { return e.id() == "queuectl.queue.not_dead"; });
 }
 
+// queuectl update's rules (docs/cli.md, "update"): which moves each state allows, a
+// running job refused, nothing changed on any refusal.
+BOOST_AUTO_TEST_CASE(update_moves_and_refusals) {
+  test_queue q(scripted_executor{}, {});
+  auto id_is = [](const char* id) { return [id](const error& e) { return e.id() == id; }; };
+  const auto to = [](job_state s) {
+    job_patch p;
+    p.state = s;
+    return p;
+  };
+  // dead → pending: attempts start again, as dlq retry.
+  const auto dead = q.enqueue(spec("fail", 1, "dead"));
+  BOOST_TEST(run_when_due(q, dead).state == job_state::dead);
+  BOOST_CHECK_EXCEPTION(q.update(dead, to(job_state::canceled)), error, id_is("queuectl.update.move"));
+  job j = q.update(dead, to(job_state::pending));
+  BOOST_TEST(j.state == job_state::pending);
+  BOOST_TEST(j.attempts == 0);
+  // completed → pending → canceled → pending.
+  q.cancel(dead);
+  const auto done = q.enqueue(spec("ok", 3, "done"));
+  BOOST_TEST(run_when_due(q, done).state == job_state::completed);
+  BOOST_CHECK_EXCEPTION(q.update(done, to(job_state::canceled)), error, id_is("queuectl.update.move"));
+  BOOST_TEST(q.update(done, to(job_state::pending)).state == job_state::pending);
+  BOOST_TEST(q.update(done, to(job_state::canceled)).state == job_state::canceled);
+  BOOST_TEST(q.update(done, to(job_state::pending)).state == job_state::pending);
+  BOOST_TEST(q.update(done, to(job_state::pending)).state == job_state::pending);  // already there: fine
+  // failed → canceled and failed → pending.
+  q.cancel(done);
+  const auto failed = q.enqueue(spec("fail", 3, "failed"));
+  BOOST_TEST(run_when_due(q, failed).state == job_state::failed);
+  BOOST_TEST(q.update(failed, to(job_state::pending)).attempts == 0);
+  BOOST_TEST(run_when_due(q, failed).state == job_state::failed);
+  BOOST_TEST(q.update(failed, to(job_state::canceled)).state == job_state::canceled);
+  // Only pending and canceled are targets; a running job is refused; unknown ids are not found.
+  BOOST_CHECK_EXCEPTION(q.update(failed, to(job_state::completed)), error, id_is("queuectl.update.state"));
+  const auto running = q.enqueue(spec("ok", 3, "running"));
+  BOOST_REQUIRE(q.claim(1, "w").size() == 1u);
+  job_patch edit;
+  edit.command = "echo never";
+  BOOST_CHECK_EXCEPTION(q.update(running, edit), error, id_is("queuectl.queue.running"));
+  BOOST_TEST(q.get(running).command == "ok");
+  BOOST_CHECK_EXCEPTION(q.update("missing", edit), error, id_is("queuectl.queue.not_found"));
+  // Cross-field rules and the caller's check see the job as it would be; a refusal changes nothing.
+  const auto p = q.enqueue(spec("ok", 3, "p"));
+  job_patch empty_command;
+  empty_command.command = "";
+  BOOST_CHECK_EXCEPTION(q.update(p, empty_command), error, id_is("queuectl.spec.command"));
+  job_patch to_http;
+  to_http.executor = "http";
+  to_http.priority = 4;
+  BOOST_CHECK_THROW(q.update(p, to_http, [](const job_spec& s) {
+                      if (s.executor == "http" && s.payload == "{}") throw invalid_field("payload", "needs a url");
+                    }),
+                    error);
+  BOOST_TEST(q.get(p).executor == "shell");
+  BOOST_TEST(q.get(p).priority == 0);
+  BOOST_TEST(q.update(p, to_http).priority == 4);
+}
+
+BOOST_AUTO_TEST_CASE(sequential_ids_when_configured) {
+  test_queue q(scripted_executor{}, {});
+  BOOST_TEST(q.enqueue(spec("ok")).rfind("job", 0) != 0u);  // the default: random ids
+  q.set_config("job-ids", "sequential");
+  BOOST_TEST(q.enqueue(spec("ok")) == "job1");
+  q.enqueue(spec("ok", 3, "job2"));  // by hand
+  BOOST_TEST((q.enqueue(std::vector<job_spec>{spec("ok"), spec("ok")}) == std::vector<std::string>{"job3", "job4"}));
+  BOOST_CHECK_THROW(q.set_config("job-ids", "uuid4"), error);
+  BOOST_TEST(q.config().job_ids == "sequential");
+}
+
 BOOST_AUTO_TEST_CASE(priority_then_run_at_then_fifo) {
   test_queue q(scripted_executor{}, {});
   auto s = spec("ok", 3, "low");

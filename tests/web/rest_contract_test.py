@@ -265,10 +265,52 @@ def test_workers_with_a_running_host():
         env.stop(host)
 
 
+def test_patch_job():
+    """PATCH /api/jobs/{id} (issue 10): the fields of `queuectl update`, 200 with the job as
+    GET shows it, 400 bad input, 404 unknown id, 409 running or a move the state forbids."""
+    env.enqueue({"id": "pj", "command": "echo before"})
+    r = srv.call("PATCH", "/api/jobs/pj", {"command": "echo after", "priority": 4, "queue": "edited",
+                                           "env": {"X": "1"}, "payload": {"k": 1}, "timeout": 3, "max_retries": 2,
+                                           "cwd": "/tmp", "run_at": "2099-01-01T00:00:00Z"})
+    eq(r, srv.call("GET", "/api/jobs/pj"), "PATCH answers with the job as GET shows it")
+    eq(r, env.cli_json("show", "pj"), "and as queuectl show --json")
+    eq((r["command"], r["priority"], r["queue"], r["env"], r["payload"], r["timeout"], r["max_retries"], r["cwd"], r["run_at"]),
+       ("echo after", 4, "edited", {"X": "1"}, {"k": 1}, 3, 2, "/tmp", "2099-01-01T00:00:00.000Z"), "fields changed")
+    before = srv.call("GET", "/api/jobs/pj")
+    for body, err_id in [({"colour": "red"}, "queuectl.spec.unknown_field"), ({"priority": "high"}, "queuectl.spec.priority"),
+                         ({"max_retries": 5000}, "queuectl.spec.max_retries"), ({"state": "completed"}, "queuectl.update.state"),
+                         ({"id": "other"}, "queuectl.spec.id"), ({"command": ""}, "queuectl.spec.command"),
+                         ([1], "queuectl.spec.not_object")]:
+        srv.expect_error("PATCH", "/api/jobs/pj", 400, err_id, body=body)
+    srv.expect_error("PATCH", "/api/jobs/pj", 400, "queuectl.web.bad_json", body="{oops")
+    srv.expect_error("PATCH", "/api/jobs/pj", 415, "queuectl.web.content_type", body="{}", headers={"Content-Type": "text/plain"})
+    srv.expect_error("PATCH", "/api/jobs/pj?x=1", 400, "queuectl.web.bad_param", body={"priority": 1})
+    eq(srv.call("GET", "/api/jobs/pj"), before, "refused PATCHes changed nothing")
+    srv.expect_error("PATCH", "/api/jobs/nope", 404, "queuectl.queue.not_found", body={"priority": 1})
+    # Moves: pending -> canceled -> pending; completed -> canceled is refused (409).
+    eq(srv.call("PATCH", "/api/jobs/pj", {"state": "canceled"})["state"], "canceled", "pending -> canceled")
+    eq(srv.call("PATCH", "/api/jobs/pj", {"state": "pending", "run_at": "2099-01-01T00:00:00Z"})["state"], "pending",
+       "canceled -> pending")
+    eq(env.state("ok"), "completed", "ok ran")
+    srv.expect_error("PATCH", "/api/jobs/ok", 409, "queuectl.update.move", body={"state": "canceled"})
+    back = srv.call("PATCH", "/api/jobs/ok", {"state": "pending", "run_at": "2099-01-01T00:00:00Z"})
+    eq((back["state"], back["attempts"]), ("pending", 0), "completed -> pending starts again")
+    # A running job: 409, untouched.
+    env.enqueue({"id": "pslow", "command": "sleep 30"})
+    host = env.start_host("--workers", "1")
+    try:
+        wait_for(20, lambda: env.state("pslow") == "processing", "pslow running")
+        srv.expect_error("PATCH", "/api/jobs/pslow", 409, "queuectl.queue.running", body={"command": "echo never"})
+        eq(srv.call("GET", "/api/jobs/pslow")["command"], "sleep 30", "running job untouched")
+        srv.call("POST", "/api/jobs/pslow/cancel")
+    finally:
+        env.stop(host)
+
+
 def test_wrong_methods_are_405():
     for method, path, allow in [("GET", "/api/jobs/x/retry", "POST"), ("GET", "/api/jobs/x/cancel", "POST"),
                                 ("GET", "/api/dlq/retry-all", "POST"), ("PUT", "/api/jobs", "GET, POST"),
-                                ("POST", "/api/status", "GET"), ("PATCH", "/api/jobs/x", "GET, DELETE"),
+                                ("POST", "/api/status", "GET"), ("PUT", "/api/jobs/x", "GET, DELETE, PATCH"),
                                 ("DELETE", "/api/config/max-retries", "GET, POST"), ("POST", "/", "GET")]:
         r = srv.expect_error(method, path, 405, "queuectl.web.method_not_allowed")
         eq(r.headers.get("allow"), allow, f"Allow of {method} {path}")
@@ -282,6 +324,7 @@ def test_openapi_document():
     check(doc["openapi"].startswith("3."), "OpenAPI 3")
     for p in ["/api/jobs", "/api/jobs/{id}", "/api/dlq/retry-all", "/api/config/{key}", "/api/metrics/throughput"]:
         check(p in doc["paths"], f"{p} documented")
+    check("patch" in doc["paths"]["/api/jobs/{id}"] and "JobPatch" in doc["components"]["schemas"], "PATCH documented")
 
 
 def test_server_still_healthy():
@@ -294,7 +337,7 @@ try:
     run([test_status_shape, test_enqueue_one_and_show_like_the_cli, test_enqueue_batch_is_all_or_nothing,
          test_enqueue_bad_input, test_enqueue_too_large, test_list_filters_and_paging, test_missing_ids_are_404,
          test_run_jobs_then_attempts_logs_and_xss, test_retry_cancel_delete_state_rules, test_dlq_list_and_retry_all,
-         test_config_get_set, test_metrics_and_throughput, test_workers_with_a_running_host, test_wrong_methods_are_405,
+         test_config_get_set, test_metrics_and_throughput, test_workers_with_a_running_host, test_patch_job, test_wrong_methods_are_405,
          test_openapi_document, test_server_still_healthy])
 finally:
     env.close()

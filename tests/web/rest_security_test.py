@@ -88,6 +88,7 @@ def test_cross_site_mutations_are_403():
     srv.expect_error("POST", "/api/jobs", 403, "queuectl.web.cross_site", body={"command": "true"}, headers=evil)
     srv.expect_error("POST", "/api/jobs/victim/cancel", 403, "queuectl.web.cross_site", headers=evil)
     srv.expect_error("DELETE", "/api/jobs/victim", 403, "queuectl.web.cross_site", headers=evil)
+    srv.expect_error("PATCH", "/api/jobs/victim", 403, "queuectl.web.cross_site", body={"command": "evil"}, headers=evil)
     srv.expect_error("POST", "/api/config/max-retries", 403, "queuectl.web.cross_site", body={"value": 9}, headers=evil)
     srv.expect_error("POST", "/api/dlq/retry-all", 403, "queuectl.web.cross_site", headers={"Sec-Fetch-Site": "cross-site"})
     srv.expect_error("POST", "/api/dlq/retry-all", 403, "queuectl.web.cross_site", headers={"Origin": "null"})
@@ -269,6 +270,7 @@ def test_token_required_when_set():
         tok.expect_error("GET", "/api/status", 401, token="s3cret-tokenX")
         tok.expect_error("GET", "/api/status", 401, token=None, headers={"Authorization": "Basic czNjcmV0LXRva2Vu"})
         tok.expect_error("POST", "/api/jobs", 401, body={"command": "true"}, token=None)
+        tok.expect_error("PATCH", "/api/jobs/x", 401, body={"command": "true"}, token=None)
         tok.expect_error("GET", "/api/nope", 401, token=None)  # no route probing without the token
         tok.call("GET", "/api/status")
         tok.call("GET", "/api/status", token=None, headers={"Authorization": "bearer s3cret-token"})

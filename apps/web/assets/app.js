@@ -322,6 +322,11 @@
   async function jobAction(action, id, button) {
     const path = '/api/jobs/' + enc(id);
     if (action === 'open') return openDetail(id, button);
+    if (action === 'edit') {
+      if (!$('edit-form').hidden) return closeEdit();
+      if (detailJob && detailJob.id === id) openEdit(detailJob);
+      return;
+    }
     if (action === 'retry') return act(button, 'Retry ' + id, async () => { await api('POST', path + '/retry'); return `Job ${id} is pending again`; });
     if (action === 'cancel') return act(button, 'Cancel ' + id, async () => { await api('POST', path + '/cancel'); return `Job ${id} canceled`; });
     if (action === 'delete') {
@@ -346,6 +351,7 @@
   let detailKey = '';
 
   async function openDetail(id, opener) {
+    if (id !== detailId) closeEdit();
     detailId = id;
     detailKey = '';
     try {
@@ -374,8 +380,11 @@
     const focused = document.activeElement;
     const refocus = focused && $('detail-actions').contains(focused) ? focused.dataset.action : null;
     const buttons = actionButtons(j, false);
-    if (j.state !== 'processing')
+    if (j.state !== 'processing') {
+      buttons.push(el('button', { type: 'button', class: 'secondary', 'data-action': 'edit', 'data-id': j.id, 'aria-expanded': String(!$('edit-form').hidden) }, 'Edit'));
       buttons.push(el('button', { type: 'button', class: 'danger', 'data-action': 'delete', 'data-id': j.id }, 'Delete'));
+    }
+    detailJob = j;
     $('detail-actions').replaceChildren(...buttons);
     if (refocus) {
       const again = $('detail-actions').querySelector(`[data-action="${CSS.escape(refocus)}"]`);
@@ -415,6 +424,108 @@
       el('pre', { tabindex: '0', 'aria-label': 'Output of attempt ' + a.number }, a.output || '(no output)'))));
   }
 
+  // ---- editing a job (PATCH /api/jobs/{id}) -------------------------------------------------
+
+  let detailJob = null;
+  let editBase = null;  // the job as the form was filled from it
+  const EDIT_TEXT = ['command', 'executor', 'queue', 'cwd', 'run_at'];
+  const EDIT_NUM = ['priority', 'max_retries', 'timeout'];
+  const EDIT_JSON = ['env', 'payload'];
+
+  /** The moves the server allows from a state (docs/cli.md, "update"). */
+  function moves(state) {
+    const out = [];
+    if (state !== 'pending' && state !== 'processing') out.push('pending');
+    if (state === 'pending' || state === 'failed') out.push('canceled');
+    return out;
+  }
+
+  function openEdit(j) {
+    editBase = j;
+    for (const k of EDIT_TEXT) $('edit-' + k).value = j[k] === null || j[k] === undefined ? '' : String(j[k]);
+    for (const k of EDIT_NUM) $('edit-' + k).value = String(j[k]);
+    for (const k of EDIT_JSON) $('edit-' + k).value = JSON.stringify(j[k] || {});
+    $('edit-state').replaceChildren(el('option', { value: '' }, 'keep (' + j.state + ')'),
+      ...moves(j.state).map((m) => el('option', { value: m }, 'move to ' + m)));
+    $('edit-error').hidden = true;
+    $('edit-form').hidden = false;
+    markEditButton();
+    $('edit-command').focus();
+  }
+
+  function closeEdit() {
+    editBase = null;
+    $('edit-form').hidden = true;
+    $('edit-error').hidden = true;
+    markEditButton();
+  }
+
+  function markEditButton() {
+    const b = $('detail-actions').querySelector('[data-action="edit"]');
+    if (b) b.setAttribute('aria-expanded', String(!$('edit-form').hidden));
+  }
+
+  /** The fields that differ from the job the form was filled from; throws on bad JSON or numbers. */
+  function editBody() {
+    const j = editBase;
+    const body = {};
+    for (const k of EDIT_TEXT) {
+      const v = $('edit-' + k).value;
+      if (v !== (j[k] === null || j[k] === undefined ? '' : String(j[k]))) body[k] = v;
+    }
+    for (const k of EDIT_NUM) {
+      const v = $('edit-' + k).value.trim();
+      if (v === String(j[k])) continue;
+      const n = Number(v);
+      if (v === '' || !Number.isFinite(n)) throw new Error(k + ': not a number');
+      body[k] = n;
+    }
+    for (const k of EDIT_JSON) {
+      const v = $('edit-' + k).value.trim();
+      let o;
+      try { o = JSON.parse(v || '{}'); } catch (_) { throw new Error(k + ': not valid JSON'); }
+      if (JSON.stringify(o) !== JSON.stringify(j[k] || {})) body[k] = o;
+    }
+    if ($('edit-state').value) body.state = $('edit-state').value;
+    return body;
+  }
+
+  async function saveEdit(ev) {
+    ev.preventDefault();
+    if (!editBase) return;
+    const id = editBase.id;
+    const err = $('edit-error');
+    const save = $('edit-save');
+    let body;
+    try {
+      body = editBody();
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+      return;
+    }
+    if (!Object.keys(body).length) {
+      err.textContent = 'Nothing changed.';
+      err.hidden = false;
+      return;
+    }
+    save.disabled = true;
+    try {
+      await api('PATCH', '/api/jobs/' + enc(id), body);
+      closeEdit();
+      toast(`Job ${id} updated`);
+      detailKey = '';
+      await refreshDetail();
+      $('detail-close').focus();
+    } catch (e) {
+      err.textContent = e.message;  // the server's one-line reason
+      err.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+    refreshAll().catch(showError);
+  }
+
   // ---- workers and config -------------------------------------------------------------------
 
   function renderWorkers(s) {
@@ -438,7 +549,7 @@
     const c = await api('GET', '/api/config');
     const rows = c.settings.map((s) => {
       const id = 'cfg-' + s.key;
-      const input = el('input', { id, name: s.key, value: String(s.value), inputmode: 'decimal', autocomplete: 'off', 'aria-describedby': id + '-about' });
+      const input = el('input', { id, name: s.key, value: String(s.value), inputmode: typeof s.value === 'number' ? 'decimal' : null, autocomplete: 'off', 'aria-describedby': id + '-about' });
       const save = el('button', { type: 'submit', class: 'small secondary' }, 'Save');
       const form = el('form', { class: 'config-form' }, input, ' ', save);
       form.addEventListener('submit', (ev) => {
@@ -530,7 +641,10 @@
     }));
     const detail = $('detail');
     $('detail-close').addEventListener('click', () => detail.close());
+    $('edit-form').addEventListener('submit', saveEdit);
+    $('edit-cancel').addEventListener('click', closeEdit);
     detail.addEventListener('close', () => {
+      closeEdit();
       detailId = null;
       if (detail.opener && document.contains(detail.opener)) detail.opener.focus();
     });

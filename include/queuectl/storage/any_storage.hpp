@@ -35,6 +35,7 @@ class any_storage {
   }
 
   void insert(const std::vector<job>& jobs) { impl_->insert(jobs); }
+  void insert_sequential(std::vector<job>& jobs) { impl_->insert_sequential(jobs); }
   std::vector<job> claim(const claim_request& r) { return impl_->claim(r); }
   std::optional<time_point> next_due(const claim_request& r) { return impl_->next_due(r); }
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
@@ -46,6 +47,8 @@ class any_storage {
   bool cancel(std::string_view id, time_point t) { return impl_->cancel(id, t); }
   bool retry_dead(std::string_view id, time_point t) { return impl_->retry_dead(id, t); }
   bool remove(std::string_view id) { return impl_->remove(id); }
+  bool update_job(const job_update& u) { return impl_->update_job(u); }
+  reset_result reset_jobs(bool force) { return impl_->reset_jobs(force); }
   std::optional<job> get(std::string_view id) { return impl_->get(id); }
   std::vector<job> list(const list_filter& f) { return impl_->list(f); }
   state_counts counts() { return impl_->counts(); }
@@ -66,6 +69,7 @@ class any_storage {
   struct interface {
     virtual ~interface() = default;
     virtual void insert(const std::vector<job>&) = 0;
+    virtual void insert_sequential(std::vector<job>&) = 0;
     virtual std::vector<job> claim(const claim_request&) = 0;
     virtual std::optional<time_point> next_due(const claim_request&) = 0;
     virtual bool renew_lease(std::string_view, std::string_view, time_point) = 0;
@@ -75,6 +79,8 @@ class any_storage {
     virtual bool cancel(std::string_view, time_point) = 0;
     virtual bool retry_dead(std::string_view, time_point) = 0;
     virtual bool remove(std::string_view) = 0;
+    virtual bool update_job(const job_update&) = 0;
+    virtual reset_result reset_jobs(bool) = 0;
     virtual std::optional<job> get(std::string_view) = 0;
     virtual std::vector<job> list(const list_filter&) = 0;
     virtual state_counts counts() = 0;
@@ -96,6 +102,7 @@ class any_storage {
   struct model final : interface {
     explicit model(std::unique_ptr<S> storage) : s(std::move(storage)) {}
     void insert(const std::vector<job>& j) override { s->insert(j); }
+    void insert_sequential(std::vector<job>& j) override { s->insert_sequential(j); }
     std::vector<job> claim(const claim_request& r) override { return s->claim(r); }
     std::optional<time_point> next_due(const claim_request& r) override { return s->next_due(r); }
     bool renew_lease(std::string_view id, std::string_view o, time_point t) override { return s->renew_lease(id, o, t); }
@@ -105,6 +112,8 @@ class any_storage {
     bool cancel(std::string_view id, time_point t) override { return s->cancel(id, t); }
     bool retry_dead(std::string_view id, time_point t) override { return s->retry_dead(id, t); }
     bool remove(std::string_view id) override { return s->remove(id); }
+    bool update_job(const job_update& u) override { return s->update_job(u); }
+    reset_result reset_jobs(bool force) override { return s->reset_jobs(force); }
     std::optional<job> get(std::string_view id) override { return s->get(id); }
     std::vector<job> list(const list_filter& f) override { return s->list(f); }
     state_counts counts() override { return s->counts(); }

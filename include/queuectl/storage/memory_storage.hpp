@@ -34,18 +34,23 @@ class memory_storage {
 
   void insert(const std::vector<job>& jobs) {
     std::lock_guard lock(mu_);
-    std::unordered_set<std::string_view> batch;  // all-or-nothing: check every id first
-    batch.reserve(jobs.size());
+    insert_locked(jobs);
+  }
+
+  void insert_sequential(std::vector<job>& jobs) {
+    std::lock_guard lock(mu_);
+    std::unordered_set<std::string> taken;  // ids of this batch (given ones included)
     for (const job& j : jobs)
-      if (!batch.insert(j.id).second || jobs_.count(j.id))
-        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
-    for (const job& in : jobs) {
-      job j = in;
-      j.seq = ++next_seq_;
-      auto [it, _] = jobs_.emplace(j.id, std::move(j));
-      order_.emplace(it->second.seq, it->first);
-      if (claimable(it->second.state)) schedule(it->second);
+      if (!j.id.empty()) taken.insert(j.id);
+    std::int64_t counter = id_counter_;
+    for (job& j : jobs) {
+      if (!j.id.empty()) continue;
+      do j.id = std::string(sequential_id_prefix) + std::to_string(++counter);
+      while (jobs_.count(j.id) || taken.count(j.id));
+      taken.insert(j.id);
     }
+    insert_locked(jobs);  // throws before anything is stored: the counter stays too
+    id_counter_ = counter;
   }
 
   std::vector<job> claim(const claim_request& req) {
@@ -195,6 +200,54 @@ class memory_storage {
     if (!j || j->state == job_state::processing) return false;
     erase(*j);
     return true;
+  }
+
+  bool update_job(const job_update& u) {
+    std::lock_guard lock(mu_);
+    job* j = find(u.id);
+    if (!j || j->state != u.expected || j->state == job_state::processing) return false;
+    unschedule(*j);  // by its current keys, before priority or run_at change
+    const job_patch& p = u.set;
+    if (p.command) j->command = *p.command;
+    if (p.executor) j->executor = *p.executor;
+    if (p.payload) j->payload = *p.payload;
+    if (p.queue) j->queue = *p.queue;
+    if (p.priority) j->priority = *p.priority;
+    if (p.max_retries) j->max_retries = *p.max_retries;
+    if (p.run_at) j->run_at = *p.run_at;
+    if (p.timeout) j->timeout = *p.timeout;
+    if (p.env) j->env = *p.env;
+    if (p.cwd) j->cwd = *p.cwd;
+    if (p.state == job_state::pending && j->state != job_state::pending) {
+      j->state = job_state::pending;
+      j->attempts = 0;
+      j->recoveries = 0;
+      j->exit_code.reset();
+      if (!p.run_at) j->run_at = u.now;
+    } else if (p.state == job_state::canceled) {
+      j->state = job_state::canceled;
+    }
+    j->updated_at = u.now;
+    if (claimable(j->state)) schedule(*j);
+    return true;
+  }
+
+  reset_result reset_jobs(bool force) {
+    std::lock_guard lock(mu_);
+    reset_result r;
+    for (const auto& [_, j] : jobs_)
+      if (j.state == job_state::processing) ++r.running;
+    if (r.running > 0 && !force) {
+      r.refused = true;
+      return r;
+    }
+    r.deleted = jobs_.size();
+    jobs_.clear();
+    order_.clear();
+    due_.clear();
+    scheduled_.clear();
+    attempts_.clear();
+    return r;
   }
 
   std::optional<job> get(std::string_view id) {
@@ -353,6 +406,22 @@ class memory_storage {
     }
   }
 
+  /// insert() under the lock already held.
+  void insert_locked(const std::vector<job>& jobs) {
+    std::unordered_set<std::string_view> batch;  // all-or-nothing: check every id first
+    batch.reserve(jobs.size());
+    for (const job& j : jobs)
+      if (!batch.insert(j.id).second || jobs_.count(j.id))
+        throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
+    for (const job& in : jobs) {
+      job j = in;
+      j.seq = ++next_seq_;
+      auto [it, _] = jobs_.emplace(j.id, std::move(j));
+      order_.emplace(it->second.seq, it->first);
+      if (claimable(it->second.state)) schedule(it->second);
+    }
+  }
+
   job* find(std::string_view id) {
     auto it = jobs_.find(std::string(id));
     return it == jobs_.end() ? nullptr : &it->second;
@@ -388,6 +457,7 @@ class memory_storage {
 
   mutable Mutex mu_;
   std::int64_t next_seq_ = 0;
+  std::int64_t id_counter_ = 0;  // the last N given by insert_sequential
   std::unordered_map<std::string, job> jobs_;
   std::map<std::int64_t, std::string> order_;  // seq → id, for FIFO listing
   std::map<due_key, std::string> due_;

@@ -25,6 +25,7 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/storage/detail/db_clock.hpp"
+#include "queuectl/storage/detail/job_update_sql.hpp"
 #include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 
@@ -183,6 +184,37 @@ class postgresql_storage {
         insert_chunk(l.sql, jobs, from, std::min(chunk, jobs.size() - from));
       send_notify(l.sql);
       tx.commit();
+    });
+  }
+
+  void insert_sequential(std::vector<job>& jobs) {
+    if (jobs.empty()) return;
+    run([&](leased& l) {
+      txn tx(l.sql);
+      std::vector<job> numbered = jobs;
+      std::set<std::string> taken;
+      for (const job& j : numbered)
+        if (!j.id.empty()) taken.insert(j.id);
+      l.sql << "INSERT INTO counters(name, value) VALUES('job-ids', 0) ON CONFLICT (name) DO NOTHING";
+      for (job& j : numbered) {
+        if (!j.id.empty()) continue;
+        while (true) {
+          // The row lock taken here is held until commit: concurrent inserters queue up on
+          // it, so no two get the same number.
+          long long n = 0;
+          l.sql << "UPDATE counters SET value = value + 1 WHERE name = 'job-ids' RETURNING value", soci::into(n);
+          j.id = std::string(sequential_id_prefix) + std::to_string(n);
+          long long used = 0;
+          l.sql << "SELECT COUNT(*) FROM jobs WHERE id = :id", soci::use(j.id), soci::into(used);
+          if (used == 0 && taken.insert(j.id).second) break;  // else: given by hand, skip it
+        }
+      }
+      constexpr std::size_t chunk = 1000;
+      for (std::size_t from = 0; from < numbered.size(); from += chunk)
+        insert_chunk(l.sql, numbered, from, std::min(chunk, numbered.size() - from));
+      send_notify(l.sql);
+      tx.commit();
+      jobs = std::move(numbered);
     });
   }
 
@@ -399,6 +431,47 @@ class postgresql_storage {
       l.sql << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
       tx.commit();
       return true;
+    });
+  }
+
+  bool update_job(const job_update& u) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      detail::job_update_sql q(u, db(u.now), u.set.run_at ? db(*u.set.run_at) : 0);
+      soci::statement st(l.sql);
+      st.alloc();
+      st.prepare(q.text, soci::details::st_one_time_query);
+      q.bind(st);
+      st.define_and_bind();
+      st.execute(true);
+      if (st.get_affected_rows() != 1) return false;
+      if (u.set.state == job_state::pending || u.set.run_at) send_notify(l.sql);  // may be due now
+      tx.commit();
+      return true;
+    });
+  }
+
+  reset_result reset_jobs(bool force) {
+    return run([&](leased& l) {
+      reset_result r;
+      txn tx(l.sql);
+      // Writers wait for this lock (readers do not): no claim commits between the count
+      // and the delete, so a job claimed meanwhile is never deleted without force.
+      l.sql << "LOCK TABLE jobs IN EXCLUSIVE MODE";
+      long long running = 0;
+      l.sql << "SELECT COUNT(*) FROM jobs WHERE state = 'processing'", soci::into(running);
+      r.running = static_cast<std::size_t>(running);
+      if (running > 0 && !force) {
+        r.refused = true;
+        return r;  // rolled back: nothing was written
+      }
+      l.sql << "DELETE FROM attempts";
+      soci::statement del(l.sql);
+      one_time(del, "DELETE FROM jobs");
+      del.execute(true);
+      r.deleted = static_cast<std::size_t>(del.get_affected_rows());
+      tx.commit();
+      return r;
     });
   }
 
@@ -1182,6 +1255,12 @@ class postgresql_storage {
     if (version < 2) {  // executor-aware claims: workers record the executors they claim for (NULL: any)
       sql << "ALTER TABLE workers ADD COLUMN IF NOT EXISTS executors TEXT";
       const int v = 2;
+      sql << "INSERT INTO schema_version(version) VALUES(:v)", soci::use(v);
+    }
+    if (version < 3) {  // sequential job ids (config job-ids): the last number given, per counter
+      sql << "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
+      sql << "INSERT INTO counters(name, value) VALUES('job-ids', 0) ON CONFLICT (name) DO NOTHING";
+      const int v = 3;
       sql << "INSERT INTO schema_version(version) VALUES(:v)", soci::use(v);
     }
     tx.commit();

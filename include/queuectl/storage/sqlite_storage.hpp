@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -25,6 +26,7 @@
 
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
+#include "queuectl/storage/detail/job_update_sql.hpp"
 #include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 
@@ -98,40 +100,33 @@ class sqlite_storage {
   void insert(const std::vector<job>& jobs) {
     locked([&] {
       write_txn tx(*this);
-      soci::statement exists = (sql_.prepare << "SELECT 1 FROM jobs WHERE id = :id");
-      std::string id, command, executor, payload, queue, env, cwd, state;
-      int attempts = 0, recoveries = 0, max_retries = 0, priority = 0;
-      long long run_at = 0, created = 0, updated = 0;
-      double timeout = 0;
-      soci::statement ins = (sql_.prepare << "INSERT OR IGNORE INTO jobs(id, command, executor, payload, queue, state, attempts, "
-                                             "recoveries, max_retries, priority, run_at, timeout, env, cwd, created_at, updated_at) "
-                                             "VALUES(:id, :c, :e, :p, :q, :s, :a, :r, :m, :pr, :ra, :t, :env, :cwd, :ca, :ua)",
-                             soci::use(id), soci::use(command), soci::use(executor), soci::use(payload), soci::use(queue),
-                             soci::use(state), soci::use(attempts), soci::use(recoveries), soci::use(max_retries),
-                             soci::use(priority), soci::use(run_at), soci::use(timeout), soci::use(env), soci::use(cwd),
-                             soci::use(created), soci::use(updated));
-      for (const job& j : jobs) {
-        id = j.id;
-        command = j.command;
-        executor = j.executor;
-        payload = j.payload;
-        queue = j.queue;
-        state = std::string(to_string(j.state));
-        attempts = j.attempts;
-        recoveries = j.recoveries;
-        max_retries = j.max_retries;
-        priority = j.priority;
-        run_at = to_ms(j.run_at);
-        timeout = j.timeout;
-        env = detail::env_to_json(j.env);
-        cwd = j.cwd;
-        created = to_ms(j.created_at);
-        updated = to_ms(j.updated_at);
-        ins.execute(true);
-        if (ins.get_affected_rows() != 1)  // rolled back by tx: nothing of the batch is stored
-          throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
-      }
+      insert_rows(jobs);
       tx.commit();
+    });
+  }
+
+  void insert_sequential(std::vector<job>& jobs) {
+    locked([&] {
+      write_txn tx(*this);  // BEGIN IMMEDIATE: the counter and the inserts are one step
+      sql_ << "INSERT OR IGNORE INTO counters(name, value) VALUES('job-ids', 0)";
+      std::vector<job> numbered = jobs;
+      std::set<std::string> taken;
+      for (const job& j : numbered)
+        if (!j.id.empty()) taken.insert(j.id);
+      for (job& j : numbered) {
+        if (!j.id.empty()) continue;
+        while (true) {
+          long long n = 0;
+          sql_ << "UPDATE counters SET value = value + 1 WHERE name = 'job-ids' RETURNING value", soci::into(n);
+          j.id = std::string(sequential_id_prefix) + std::to_string(n);
+          int used = 0;
+          sql_ << "SELECT COUNT(*) FROM jobs WHERE id = :id", soci::use(j.id), soci::into(used);
+          if (used == 0 && taken.insert(j.id).second) break;  // else: given by hand, skip it
+        }
+      }
+      insert_rows(numbered);
+      tx.commit();
+      jobs = std::move(numbered);
     });
   }
 
@@ -337,6 +332,39 @@ class sqlite_storage {
       sql_ << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
       tx.commit();
       return true;
+    });
+  }
+
+  bool update_job(const job_update& u) {
+    return locked([&] {
+      detail::job_update_sql q(u, to_ms(u.now), u.set.run_at ? to_ms(*u.set.run_at) : 0);
+      soci::statement st(sql_);
+      st.alloc();
+      st.prepare(q.text);
+      q.bind(st);
+      st.define_and_bind();
+      st.execute(true);
+      return st.get_affected_rows() == 1;
+    });
+  }
+
+  reset_result reset_jobs(bool force) {
+    return locked([&] {
+      reset_result r;
+      write_txn tx(*this);  // BEGIN IMMEDIATE: no claim comes between the count and the delete
+      long long running = 0;
+      sql_ << "SELECT COUNT(*) FROM jobs WHERE state = 'processing'", soci::into(running);
+      r.running = static_cast<std::size_t>(running);
+      if (running > 0 && !force) {
+        r.refused = true;
+        return r;  // rolled back: nothing was written
+      }
+      sql_ << "DELETE FROM attempts";
+      soci::statement del = (sql_.prepare << "DELETE FROM jobs");
+      del.execute(true);
+      r.deleted = static_cast<std::size_t>(del.get_affected_rows());
+      tx.commit();
+      return r;
     });
   }
 
@@ -691,6 +719,44 @@ class sqlite_storage {
     }
   }
 
+  /// The rows of insert(), inside the caller's write transaction.
+  void insert_rows(const std::vector<job>& jobs) {
+    {
+      std::string id, command, executor, payload, queue, env, cwd, state;
+      int attempts = 0, recoveries = 0, max_retries = 0, priority = 0;
+      long long run_at = 0, created = 0, updated = 0;
+      double timeout = 0;
+      soci::statement ins = (sql_.prepare << "INSERT OR IGNORE INTO jobs(id, command, executor, payload, queue, state, attempts, "
+                                             "recoveries, max_retries, priority, run_at, timeout, env, cwd, created_at, updated_at) "
+                                             "VALUES(:id, :c, :e, :p, :q, :s, :a, :r, :m, :pr, :ra, :t, :env, :cwd, :ca, :ua)",
+                             soci::use(id), soci::use(command), soci::use(executor), soci::use(payload), soci::use(queue),
+                             soci::use(state), soci::use(attempts), soci::use(recoveries), soci::use(max_retries),
+                             soci::use(priority), soci::use(run_at), soci::use(timeout), soci::use(env), soci::use(cwd),
+                             soci::use(created), soci::use(updated));
+      for (const job& j : jobs) {
+        id = j.id;
+        command = j.command;
+        executor = j.executor;
+        payload = j.payload;
+        queue = j.queue;
+        state = std::string(to_string(j.state));
+        attempts = j.attempts;
+        recoveries = j.recoveries;
+        max_retries = j.max_retries;
+        priority = j.priority;
+        run_at = to_ms(j.run_at);
+        timeout = j.timeout;
+        env = detail::env_to_json(j.env);
+        cwd = j.cwd;
+        created = to_ms(j.created_at);
+        updated = to_ms(j.updated_at);
+        ins.execute(true);
+        if (ins.get_affected_rows() != 1)  // rolled back by tx: nothing of the batch is stored
+          throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
+      }
+    }
+  }
+
   void close_running_attempt(const std::string& id, long long t, attempt_outcome o, const std::string& why) {
     const std::string outcome(to_string(o));
     sql_ << "UPDATE attempts SET finished_at = :t, outcome = :o, error = :e WHERE job_id = :id AND outcome = 'running'",
@@ -747,6 +813,12 @@ class sqlite_storage {
       sql_ << "DROP INDEX jobs_claim";
       sql_ << "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq, executor) WHERE state IN ('pending', 'failed')";
       sql_ << "INSERT INTO schema_version(version) VALUES(2)";
+    }
+    if (version < 3) {
+      // Sequential job ids (config job-ids): the last number given, one row per counter.
+      sql_ << "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL)";
+      sql_ << "INSERT INTO counters(name, value) VALUES('job-ids', 0)";
+      sql_ << "INSERT INTO schema_version(version) VALUES(3)";
     }
     sql_ << "PRAGMA user_version = " + std::to_string(schema_version);
     tx.commit();

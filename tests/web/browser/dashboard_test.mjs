@@ -207,6 +207,62 @@ try {
   if (problems.length) fail('problems on the page:\n  ' + problems.join('\n  '));
   ok('no console error, no failed request, no dialog');
 
+  // ---- Edit in the job detail (PATCH /api/jobs/{id}, issue 10) ---------------------------------------
+  // Its own page: refused PATCHes log "status of 400" in the console, which is expected here.
+  const epage = await context.newPage();
+  const editProblems = watch(epage, (t) => /status of 40[09]/.test(t));
+  epage.setDefaultTimeout(15000);
+  await epage.goto(url, { waitUntil: 'load' });
+  await epage.click('#jobs-body button[data-action="open"][data-id="late-job"]');
+  await epage.click('#detail[open] #detail-actions button[data-action="edit"]');
+  await epage.waitForSelector('#edit-form:not([hidden])');
+  if ((await epage.inputValue('#edit-command')) !== 'true') fail('the edit form is not filled from the job');
+  const moves = await epage.$$eval('#edit-state option', (os) => os.map((o) => o.value));
+  if (JSON.stringify(moves) !== JSON.stringify(['', 'canceled'])) fail('moves offered for a pending job: ' + moves);
+  await epage.fill('#edit-command', 'echo edited in the browser');
+  await epage.fill('#edit-priority', '9');
+  await epage.fill('#edit-env', '{"FROM": "browser"}');
+  await epage.click('#edit-save');
+  await epage.waitForSelector('#edit-form', { state: 'hidden' });
+  await epage.waitForFunction(() => /echo edited in the browser/.test(document.querySelector('#detail-fields').textContent));
+  const edited = JSON.parse(cli('show', 'late-job', '--json'));
+  if (edited.command !== 'echo edited in the browser' || edited.priority !== 9 || edited.env.FROM !== 'browser' ||
+      edited.max_retries !== 3)
+    fail('Edit did not store exactly the changed fields: ' + JSON.stringify(edited));
+  ok('Edit in the job detail saves the changed fields (PATCH), the detail shows them');
+
+  // Refused by the server: its one-line reason under the form, nothing stored.
+  await epage.click('#detail-actions button[data-action="edit"]');
+  await epage.fill('#edit-max_retries', '5000');
+  await epage.click('#edit-save');
+  await epage.waitForSelector('#edit-error:not([hidden])');
+  const reason = await epage.textContent('#edit-error');
+  if (!/max_retries/.test(reason)) fail('the error line does not give the server\'s reason: ' + reason);
+  if (JSON.parse(cli('show', 'late-job', '--json')).max_retries !== 3) fail('a refused edit changed the job');
+  // Bad JSON is caught before any request.
+  await epage.fill('#edit-max_retries', '3');
+  await epage.fill('#edit-payload', '{not json');
+  await epage.click('#edit-save');
+  await epage.waitForFunction(() => /payload: not valid JSON/.test(document.querySelector('#edit-error').textContent));
+  await epage.click('#edit-cancel');
+  await epage.waitForSelector('#edit-form', { state: 'hidden' });
+  await epage.keyboard.press('Escape');
+  await epage.waitForSelector('#detail', { state: 'hidden' });
+  // A completed job can go back to pending (and only there).
+  await epage.click('#jobs-body button[data-action="open"][data-id="done-0"]');
+  await epage.click('#detail[open] #detail-actions button[data-action="edit"]');
+  const doneMoves = await epage.$$eval('#edit-state option', (os) => os.map((o) => o.value));
+  if (JSON.stringify(doneMoves) !== JSON.stringify(['', 'pending'])) fail('moves offered for a completed job: ' + doneMoves);
+  await epage.selectOption('#edit-state', 'pending');
+  await epage.fill('#edit-run_at', '2099-01-01T00:00:00Z');
+  await epage.click('#edit-save');
+  await epage.waitForSelector('#edit-form', { state: 'hidden' });
+  const again = JSON.parse(cli('show', 'done-0', '--json'));
+  if (again.state !== 'pending' || again.attempts !== 0) fail('completed -> pending through Edit: ' + JSON.stringify(again));
+  ok('Edit shows the server\'s error line and changes nothing on a refusal; offers only the moves the state allows');
+  await epage.close();
+  if (editProblems.length) fail('problems on the edit page:\n  ' + editProblems.join('\n  '));
+
   // ---- with a token: the page asks once, keeps it for the tab ----------------------------------------
   const tokUrl = await startDashboard(['--token', 'browser-secret']);
   const tpage = await context.newPage();
