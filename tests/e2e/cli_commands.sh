@@ -83,7 +83,7 @@ run config set max_retries 6
 expect_eq "config get max-retries" "$("$Q" config get max-retries)" 6
 expect_eq "config get max_retries" "$("$Q" config get max_retries)" 6
 "$Q" config set backoff-base 1.5 >/dev/null
-expect_eq "config get --json" "$(json_of config get --json -- '"%s %s %s" % (j["max-retries"], j["backoff-base"], len(j))')" "6 1.5 8"
+expect_eq "config get --json" "$(json_of config get --json -- '"%s %s %s" % (j["max-retries"], j["backoff-base"], len(j))')" "6 1.5 9"
 expect_eq "config get KEY --json" "$(json_of config get backoff_base --json -- 'j')" "{'backoff-base': 1.5}"
 "$Q" config get | grep -Eq '^max-retries +6$' || fail "config get (all): $("$Q" config get)"
 "$Q" config get | grep -Eq '^job-timeout +0 +\(default\)$' || fail "config get marks defaults"

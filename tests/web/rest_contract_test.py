@@ -282,7 +282,8 @@ def test_patch_job():
                          ({"id": "other"}, "queuectl.spec.id"), ({"command": ""}, "queuectl.spec.command"),
                          ([1], "queuectl.spec.not_object")]:
         srv.expect_error("PATCH", "/api/jobs/pj", 400, err_id, body=body)
-    srv.expect_error("PATCH", "/api/jobs/pj", 400, "queuectl.web.bad_json", body="{oops")
+    srv.expect_error("PATCH", "/api/jobs/pj", 400, "queuectl.web.bad_json", body="{oops",
+                     headers={"Content-Type": "application/json"})
     srv.expect_error("PATCH", "/api/jobs/pj", 415, "queuectl.web.content_type", body="{}", headers={"Content-Type": "text/plain"})
     srv.expect_error("PATCH", "/api/jobs/pj?x=1", 400, "queuectl.web.bad_param", body={"priority": 1})
     eq(srv.call("GET", "/api/jobs/pj"), before, "refused PATCHes changed nothing")
@@ -291,11 +292,8 @@ def test_patch_job():
     eq(srv.call("PATCH", "/api/jobs/pj", {"state": "canceled"})["state"], "canceled", "pending -> canceled")
     eq(srv.call("PATCH", "/api/jobs/pj", {"state": "pending", "run_at": "2099-01-01T00:00:00Z"})["state"], "pending",
        "canceled -> pending")
-    eq(env.state("ok"), "completed", "ok ran")
-    srv.expect_error("PATCH", "/api/jobs/ok", 409, "queuectl.update.move", body={"state": "canceled"})
-    back = srv.call("PATCH", "/api/jobs/ok", {"state": "pending", "run_at": "2099-01-01T00:00:00Z"})
-    eq((back["state"], back["attempts"]), ("pending", 0), "completed -> pending starts again")
     # A running job: 409, untouched.
+    env.enqueue({"id": "pdone", "command": "true"})
     env.enqueue({"id": "pslow", "command": "sleep 30"})
     host = env.start_host("--workers", "1")
     try:
@@ -305,6 +303,11 @@ def test_patch_job():
         srv.call("POST", "/api/jobs/pslow/cancel")
     finally:
         env.stop(host)
+    # completed -> canceled is refused (409); completed -> pending starts again.
+    eq(env.state("pdone"), "completed", "pdone ran")
+    srv.expect_error("PATCH", "/api/jobs/pdone", 409, "queuectl.update.move", body={"state": "canceled"})
+    back = srv.call("PATCH", "/api/jobs/pdone", {"state": "pending", "run_at": "2099-01-01T00:00:00Z"})
+    eq((back["state"], back["attempts"]), ("pending", 0), "completed -> pending starts again")
 
 
 def test_wrong_methods_are_405():
