@@ -104,27 +104,9 @@ int config_set(const globals& g, const args_t& args) {
   queue_config check;
   for (auto& [key, value] : settings) key = check.set(key, value);  // all validated before the database is opened
   auto q = open_queue(p);
-  // The storage API stores one key per call: should a later write fail, the settings as
-  // they were are put back (best effort; docs/cli.md, "Config").
-  const auto before = settings.size() > 1 ? q->storage().config_entries() : std::map<std::string, std::string>{};
-  std::size_t written = 0;
-  try {
-    for (const auto& [k, value] : settings) {
-      q->set_config(k, value);
-      ++written;
-    }
-  } catch (...) {
-    if (written > 0) {
-      try {
-        q->storage().reset_config();
-        for (const auto& [k, v] : before) q->storage().set_config(k, v);
-      } catch (const std::exception&) {
-      }
-    }
-    throw;
-  }
   std::string out;
-  for (const auto& [k, _] : settings) out += k + " = " + q->config().get(k) + "\n";
+  for (const std::string& k : q->set_config(settings))  // one transaction: all stored or none
+    out += k + " = " + q->config().get(k) + "\n";
   print(out);
   return exit_ok;
 }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -303,6 +304,24 @@ class basic_queue {
     storage_.set_config(k, c.get(k));
     reload_config();
     return k;
+  }
+  /// Validates every (key, value) first, then persists them in one storage transaction:
+  /// all or nothing. Returns the normalized keys, in the order given; a key given twice
+  /// (in either spelling) is invalid_input.
+  std::vector<std::string> set_config(const std::vector<std::pair<std::string, std::string>>& settings) {
+    queue_config c = config();
+    std::map<std::string, std::string> entries;
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : settings) {
+      const std::string k = c.set(key, value);  // throws invalid_input before anything is stored
+      if (entries.count(k))
+        throw error(error_kind::invalid_input, "queuectl.config.repeated_key", "config " + k + " given twice");
+      entries[k] = c.get(k);
+      keys.push_back(k);
+    }
+    storage_.set_config_entries(entries);
+    reload_config();
+    return keys;
   }
   /// Drops every persisted setting back to its default.
   void reset_config() {

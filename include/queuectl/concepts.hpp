@@ -57,6 +57,8 @@ concept storage_policy =
       { s.purge(purge) } -> std::same_as<std::size_t>;
       { s.get_config(id) } -> std::same_as<std::optional<std::string>>;
       { s.set_config(id, id) } -> std::same_as<void>;
+      // Several settings in one transaction: all are stored or none (`config set --KEY …`).
+      { s.set_config_entries(std::map<std::string, std::string>{}) } -> std::same_as<void>;
       { s.config_entries() } -> std::same_as<std::map<std::string, std::string>>;
       { s.reset_config() } -> std::same_as<void>;
       { s.upsert_worker(worker) } -> std::same_as<void>;

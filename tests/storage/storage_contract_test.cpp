@@ -496,6 +496,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(config_entries, F, fixtures) {
   BOOST_TEST(f.storage().config_entries().empty());
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(config_entries_stored_together, F, fixtures) {
+  F f;
+  f.storage().set_config("max-retries", "5");
+  f.storage().set_config_entries({});  // nothing to store: nothing changes
+  BOOST_TEST(f.storage().config_entries().size() == 1u);
+  f.storage().set_config_entries({{"max-retries", "2"}, {"backoff-base", "3"}, {"lease-seconds", "10"}});
+  const auto e = f.storage().config_entries();
+  BOOST_TEST(e.size() == 3u);
+  BOOST_TEST(e.at("max-retries") == "2");  // an existing key is overwritten
+  BOOST_TEST(e.at("backoff-base") == "3");
+  BOOST_TEST(e.at("lease-seconds") == "10");
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(workers_registry, F, fixtures) {
   F f;
   worker_info w;

@@ -362,6 +362,19 @@ BOOST_AUTO_TEST_CASE(bad_config_value_changes_nothing) {
   BOOST_TEST(q.config().backoff_base == 2.0);
 }
 
+BOOST_AUTO_TEST_CASE(several_settings_are_all_or_nothing) {
+  test_queue q(scripted_executor{}, {});
+  using settings = std::vector<std::pair<std::string, std::string>>;
+  // The last one is bad: the first two are not stored either.
+  BOOST_CHECK_THROW(q.set_config(settings{{"max-retries", "1"}, {"backoff-base", "3"}, {"lease-seconds", "1e300"}}), error);
+  BOOST_CHECK_THROW(q.set_config(settings{{"max-retries", "1"}, {"max_retries", "2"}}), error);  // one key twice
+  BOOST_TEST(q.storage().config_entries().empty());
+  const auto keys = q.set_config(settings{{"max_retries", "1"}, {"backoff-base", "3"}});
+  BOOST_TEST((keys == std::vector<std::string>{"max-retries", "backoff-base"}));
+  BOOST_TEST(q.config().max_retries == 1);
+  BOOST_TEST(q.config().backoff_base == 3.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(worker_pool_runs)

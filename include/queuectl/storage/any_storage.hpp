@@ -58,6 +58,7 @@ class any_storage {
   std::size_t purge(const purge_filter& f) { return impl_->purge(f); }
   std::optional<std::string> get_config(std::string_view key) { return impl_->get_config(key); }
   void set_config(std::string_view key, std::string_view value) { impl_->set_config(key, value); }
+  void set_config_entries(const std::map<std::string, std::string>& entries) { impl_->set_config_entries(entries); }
   std::map<std::string, std::string> config_entries() { return impl_->config_entries(); }
   void reset_config() { impl_->reset_config(); }
   void upsert_worker(const worker_info& w) { impl_->upsert_worker(w); }
@@ -90,6 +91,7 @@ class any_storage {
     virtual std::size_t purge(const purge_filter&) = 0;
     virtual std::optional<std::string> get_config(std::string_view) = 0;
     virtual void set_config(std::string_view, std::string_view) = 0;
+    virtual void set_config_entries(const std::map<std::string, std::string>&) = 0;
     virtual std::map<std::string, std::string> config_entries() = 0;
     virtual void reset_config() = 0;
     virtual void upsert_worker(const worker_info&) = 0;
@@ -123,6 +125,7 @@ class any_storage {
     std::size_t purge(const purge_filter& f) override { return s->purge(f); }
     std::optional<std::string> get_config(std::string_view k) override { return s->get_config(k); }
     void set_config(std::string_view k, std::string_view v) override { s->set_config(k, v); }
+    void set_config_entries(const std::map<std::string, std::string>& e) override { s->set_config_entries(e); }
     std::map<std::string, std::string> config_entries() override { return s->config_entries(); }
     void reset_config() override { s->reset_config(); }
     void upsert_worker(const worker_info& w) override { s->upsert_worker(w); }

@@ -332,6 +332,12 @@ class memory_storage {
     std::lock_guard lock(mu_);
     config_[std::string(key)] = std::string(value);
   }
+  void set_config_entries(const std::map<std::string, std::string>& entries) {
+    std::lock_guard lock(mu_);
+    auto next = config_;
+    for (const auto& [k, v] : entries) next[k] = v;
+    config_.swap(next);  // allocation happens before anything changes
+  }
   std::map<std::string, std::string> config_entries() {
     std::lock_guard lock(mu_);
     return config_;

@@ -605,6 +605,16 @@ class postgresql_storage {
           soci::use(k), soci::use(v);
     });
   }
+  void set_config_entries(const std::map<std::string, std::string>& entries) {
+    if (entries.empty()) return;
+    run([&](leased& l) {
+      txn tx(l.sql);
+      for (const auto& [key, value] : entries)
+        l.sql << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            soci::use(key), soci::use(value);
+      tx.commit();
+    });
+  }
   std::map<std::string, std::string> config_entries() {
     return run([&](leased& l) {
       std::map<std::string, std::string> out;

@@ -475,6 +475,16 @@ class sqlite_storage {
           soci::use(k), soci::use(v);
     });
   }
+  void set_config_entries(const std::map<std::string, std::string>& entries) {
+    if (entries.empty()) return;
+    locked([&] {
+      write_txn tx(*this);
+      for (const auto& [key, value] : entries)
+        sql_ << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            soci::use(key), soci::use(value);
+      tx.commit();
+    });
+  }
   std::map<std::string, std::string> config_entries() {
     return locked([&] {
       std::map<std::string, std::string> out;
