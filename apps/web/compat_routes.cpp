@@ -1,6 +1,7 @@
 // The compatibility routes. The aliases re-dispatch a rewritten request into the router,
 // so they answer with the /api handler itself: same JSON, same errors, same status codes.
 #include "compat_routes.hpp"
+#include "rest_api.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -14,7 +15,6 @@
 #include <string>
 
 #include "queuectl/bounds.hpp"
-#include "queuectl/json_parse.hpp"
 
 namespace queuectl::web {
 
@@ -54,17 +54,6 @@ http_response forward(const router& r, const http_request& req, std::string meth
   return std::move(*res);
 }
 
-void only_params(const route_params& p, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, _] : p.query)
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      std::string known;
-      for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
-      throw http_error{400, "queuectl.web.bad_param",
-                       "unknown query parameter '" + k + "'" +
-                           (known.empty() ? " (this endpoint takes none)" : " (known: " + known + ")")};
-    }
-}
-
 const std::string* param(const route_params& p, const char* name) {
   auto it = p.query.find(name);
   return it == p.query.end() ? nullptr : &it->second;
@@ -75,21 +64,6 @@ const std::string& required(const route_params& p, const char* name) {
   if (!v) throw http_error{400, "queuectl.web.bad_param", std::string(name) + ": required"};
   if (v->empty()) throw http_error{400, "queuectl.web.bad_param", std::string(name) + ": empty"};
   return *v;
-}
-
-/// The JSON body, with the checks of every /api body (rest_api.cpp).
-rapidjson::Document json_body(const http_request& req) {
-  const std::string* ct = req.header("content-type");
-  std::string type = ct ? *ct : "";
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type.rfind("application/json", 0) != 0)
-    throw http_error{415, "queuectl.web.content_type", "send the request body as Content-Type: application/json"};
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw http_error{400, "queuectl.web.bad_json", "the request body is empty; a JSON value is required"};
-  rapidjson::Document doc;
-  if (const std::string why = parse_json(doc, req.body); !why.empty())
-    throw http_error{400, "queuectl.web.bad_json", why};
-  return doc;
 }
 
 std::string compact(const rapidjson::Value& v) {
@@ -152,7 +126,7 @@ void register_compat_routes(router& r, worker_control* workers) {
   // them; PATCH /api/jobs/{id} checks and applies the whole body (it accepts the same id).
   r.add("PUT", "/update", [&api](const http_request& req, const route_params& p) {
     only_params(p, {});
-    const rapidjson::Document doc = json_body(req);
+    const rapidjson::Document doc = parse_body(req);
     if (!doc.IsObject() || !doc.HasMember("id") || !doc["id"].IsString() || doc["id"].GetStringLength() == 0)
       throw http_error{400, "queuectl.update.bad_body", "the body must be a JSON object with the job's \"id\" and the fields to change"};
     const std::string id(doc["id"].GetString(), doc["id"].GetStringLength());
@@ -160,7 +134,7 @@ void register_compat_routes(router& r, worker_control* workers) {
   });
   r.add("POST", "/config/set", [&api](const http_request& req, const route_params& p) {
     only_params(p, {});
-    const rapidjson::Document doc = json_body(req);
+    const rapidjson::Document doc = parse_body(req);
     if (!doc.IsObject() || doc.MemberCount() != 2 || !doc.HasMember("key") || !doc.HasMember("value"))
       throw http_error{400, "queuectl.config.bad_body", "the body must be {\"key\": …, \"value\": …}"};
     if (!doc["key"].IsString() || doc["key"].GetStringLength() == 0)

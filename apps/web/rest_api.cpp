@@ -78,15 +78,6 @@ http_response json(F&& write, int status = 200) {
 
 [[noreturn]] void bad_param(const std::string& message) { throw http_error{400, "queuectl.web.bad_param", message}; }
 
-void only_params(const route_params& p, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, _] : p.query)
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      std::string known;
-      for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
-      bad_param("unknown query parameter '" + k + "'" + (known.empty() ? " (this endpoint takes none)" : " (known: " + known + ")"));
-    }
-}
-
 const std::string* param(const route_params& p, const char* name) {
   auto it = p.query.find(name);
   return it == p.query.end() ? nullptr : &it->second;
@@ -107,20 +98,6 @@ job_state state_param(const std::string& v) {
   std::string valid;
   for (auto s : all_job_states) valid += (valid.empty() ? "" : ", ") + std::string(to_string(s));
   bad_param("state: unknown state '" + v + "' (valid: " + valid + ")");
-}
-
-rapidjson::Document parse_body(const http_request& req) {
-  const std::string* ct = req.header("content-type");
-  std::string type = ct ? *ct : "";
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type.rfind("application/json", 0) != 0)
-    throw http_error{415, "queuectl.web.content_type", "send the request body as Content-Type: application/json"};
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw http_error{400, "queuectl.web.bad_json", "the request body is empty; a JSON value is required"};
-  rapidjson::Document doc;
-  if (const std::string why = parse_json(doc, req.body); !why.empty())
-    throw http_error{400, "queuectl.web.bad_json", why};  // iterative parse, depth-limited (json_parse.hpp)
-  return doc;
 }
 
 std::string compact(const rapidjson::Value& v) {
@@ -152,6 +129,29 @@ std::string config_key(const std::string& raw) {
 }
 
 }  // namespace
+
+void only_params(const route_params& p, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, _] : p.query)
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      std::string known;
+      for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+      bad_param("unknown query parameter '" + k + "'" + (known.empty() ? " (this endpoint takes none)" : " (known: " + known + ")"));
+    }
+}
+
+rapidjson::Document parse_body(const http_request& req) {
+  const std::string* ct = req.header("content-type");
+  std::string type = ct ? *ct : "";
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type.rfind("application/json", 0) != 0)
+    throw http_error{415, "queuectl.web.content_type", "send the request body as Content-Type: application/json"};
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw http_error{400, "queuectl.web.bad_json", "the request body is empty; a JSON value is required"};
+  rapidjson::Document doc;
+  if (const std::string why = parse_json(doc, req.body); !why.empty())
+    throw http_error{400, "queuectl.web.bad_json", why};  // iterative parse, depth-limited (json_parse.hpp)
+  return doc;
+}
 
 void rest_api::register_routes(router& r) {
   r.add("GET", "/api/status", [this](const http_request&, const route_params& p) {

@@ -5,7 +5,9 @@
 
 #include <rapidjson/document.h>
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "host_queue.hpp"
 #include "job_query.hpp"
@@ -13,6 +15,12 @@
 #include "spec_validation.hpp"
 
 namespace queuectl::web {
+
+/// 400 `queuectl.web.bad_param` for a query parameter not in `allowed`.
+void only_params(const route_params& p, std::initializer_list<std::string_view> allowed);
+/// The request's JSON body: 415 unless Content-Type is application/json, 400 when empty or
+/// malformed (iterative, depth-limited parse: json_parse.hpp). Every JSON route uses it.
+rapidjson::Document parse_body(const http_request& req);
 
 /// @brief `PATCH /api/jobs/{id}`: changes a job that is not running (docs/cli.md, "update")
 /// from a JSON object of the fields to change, and answers with the job as `GET
