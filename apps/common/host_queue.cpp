@@ -63,9 +63,9 @@ std::unique_ptr<host_queue> open_host_queue_read_only(const std::string& db) {
   return std::make_unique<host_queue>(plugin_executor{}, exponential_backoff{}, std::make_unique<sqlite_storage>(db, o));
 }
 
-std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change) {
+std::unique_ptr<job_watch> watch_for_jobs(const std::string& db, std::function<void()> on_change) {
   if (is_postgresql_url(db))
-    if (auto w = load_postgresql_backend().watch(q.storage(), on_change)) return w;
+    return load_postgresql_backend().watch(with_connect_timeout(db), std::move(on_change));
   return std::make_unique<sqlite_watch>(db, std::move(on_change));
 }
 

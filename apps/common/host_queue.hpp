@@ -43,7 +43,7 @@ class job_watch {
   /// idle workers then poll only as a safety net (worker_pool_options::idle_poll).
   virtual bool announces_jobs() const { return false; }
 };
-std::unique_ptr<job_watch> watch_for_jobs(host_queue& q, const std::string& db, std::function<void()> on_change);
+std::unique_ptr<job_watch> watch_for_jobs(const std::string& db, std::function<void()> on_change);
 
 /// Which executor plugins run in helper processes (`--isolate`, docs/plugins.md "Isolation").
 enum class isolation_mode { none, third_party, all };

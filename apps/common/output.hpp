@@ -89,7 +89,7 @@ std::map<std::string, std::size_t> missing_executors(const std::map<std::string,
 struct status_snapshot {
   state_counts counts{};
   std::vector<worker_info> workers;
-  std::map<std::string, std::size_t> waiting_by_executor;  ///< storage().waiting_by_executor()
+  std::map<std::string, std::size_t> waiting_by_executor;  ///< basic_queue::waiting_by_executor()
   time_point now{};
   double lease_seconds = 30;
 };

@@ -20,8 +20,8 @@ class postgresql_backend {
   /// each retry after a lost connection. Throws queuectl::error.
   virtual any_storage open(const std::string& url, std::size_t connections,
                            std::function<void(const std::string&)> on_retry) = 0;
-  /// LISTEN/NOTIFY wake-ups for a storage this module opened; nullptr for any other.
-  virtual std::unique_ptr<job_watch> watch(any_storage& storage, std::function<void()> on_change) = 0;
+  /// LISTEN/NOTIFY wake-ups from the database at `url` (the channel the storage notifies).
+  virtual std::unique_ptr<job_watch> watch(const std::string& url, std::function<void()> on_change) = 0;
 };
 
 /// The module's one exported symbol (BOOST_DLL_ALIAS name).

@@ -19,8 +19,8 @@ namespace {
 /// after an outage (and then reports a wake-up, since notifications may have been missed).
 class postgresql_watch final : public job_watch {
  public:
-  postgresql_watch(const postgresql_storage& s, std::function<void()> on_change)
-      : listener_(s.connection_string(), s.notify_channel()), on_change_(std::move(on_change)) {
+  postgresql_watch(const std::string& url, std::function<void()> on_change)
+      : listener_(url, postgresql_options{}.channel), on_change_(std::move(on_change)) {
     thread_ = std::thread([this] {
       while (!stop_.load())
         if (listener_.wait_for(std::chrono::milliseconds(250))) on_change_();
@@ -52,10 +52,8 @@ class backend final : public postgresql_backend {
     o.open_retry_budget = std::chrono::seconds(std::max(1, connect_timeout_of(url).value_or(5)));
     return any_storage(std::make_unique<postgresql_storage>(url, std::move(o)));
   }
-  std::unique_ptr<job_watch> watch(any_storage& storage, std::function<void()> on_change) override {
-    auto* pg = storage.target<postgresql_storage>();
-    if (!pg) return nullptr;
-    return std::make_unique<postgresql_watch>(*pg, std::move(on_change));
+  std::unique_ptr<job_watch> watch(const std::string& url, std::function<void()> on_change) override {
+    return std::make_unique<postgresql_watch>(url, std::move(on_change));
   }
 };
 

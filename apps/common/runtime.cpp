@@ -387,7 +387,7 @@ int run_runtime(const runtime_options& opts) {
   worker_info me = new_worker_identity(q.executor().names());
   me.slots = opts.workers;
   try {
-    q.storage().upsert_worker(me);
+    q.register_worker(me);
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
     return 1;
@@ -395,7 +395,7 @@ int run_runtime(const runtime_options& opts) {
   exporter_set exporters(std::move(plugins.exporters));
   if (std::string why = exporters.start(me, exporter_options); !why.empty()) {
     std::fprintf(stderr, "queuectl: %s\n", why.c_str());
-    q.storage().remove_worker(me.id);
+    q.unregister_worker(me.id);
     return 2;
   }
   // Which plugins run, from where, in-process or isolated (after the last check that can
@@ -413,7 +413,7 @@ int run_runtime(const runtime_options& opts) {
     trouble.succeeded();
     q.reload_config();  // pick up `queuectl config set` from other processes
     if (!exporters.empty())
-      exporters.snapshot(q.storage().counts_by_queue(), slots.busy(), static_cast<std::size_t>(slots.slots()));
+      exporters.snapshot(q.counts_by_queue(), slots.busy(), static_cast<std::size_t>(slots.slots()));
   };
   if (!exporters.empty() || alog) {
     wo.on_start = [&exporters, alog](const job& j) {
@@ -426,7 +426,7 @@ int run_runtime(const runtime_options& opts) {
       if (!exporters.empty()) exporters.attempt_finished(j, r, outcome, started, finished);
     };
   }
-  const auto watch = watch_for_jobs(q, opts.db, [&q] { q.wake().notify(); });
+  const auto watch = watch_for_jobs(opts.db, [&q] { q.wake().notify(); });
   // Every enqueue, retry and requeue is announced (docs/deploy.md, "Wake-ups"), and idle
   // slots also wake when the next job is due: the poll is only a safety net.
   if (watch->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
@@ -444,7 +444,7 @@ int run_runtime(const runtime_options& opts) {
     slots.start(opts.workers);
   } catch (const error& e) {
     std::fprintf(stderr, "queuectl: %s\n", e.what());
-    q.storage().remove_worker(me.id);
+    q.unregister_worker(me.id);
     return 1;
   }
   log_line("started " + std::to_string(opts.workers) + " worker(s) on " + display_db(opts.db) + " (wake-up: " +
@@ -497,7 +497,7 @@ int run_runtime(const runtime_options& opts) {
   web.reset();
   exporters.stop();
   try {
-    q.storage().remove_worker(me.id);
+    q.unregister_worker(me.id);
   } catch (const error&) {
   }
   if (const std::size_t stuck = slots.stuck_calls(); stuck > 0) {

@@ -59,7 +59,7 @@ worker_info new_worker_identity(std::vector<std::string> executors) {
 signalled_workers signal_local_workers(host_queue& q) {
   const std::string host = this_hostname();
   signalled_workers out;
-  for (const auto& w : q.storage().workers()) {
+  for (const auto& w : q.workers()) {
     if (w.hostname != host) {
       ++out.other_hosts;
       continue;
@@ -119,7 +119,7 @@ void worker_slots::update_row() {
     if (registered_) {
       registered_ = false;
       try {
-        q_.storage().remove_worker(me_.id);
+        q_.unregister_worker(me_.id);
       } catch (const error& e) {
         log_(std::string("could not unregister the workers: ") + e.what());
       }
@@ -128,7 +128,7 @@ void worker_slots::update_row() {
   }
   me_.slots = shown;
   me_.heartbeat_at = now();
-  q_.storage().upsert_worker(me_);  // throws: the caller reports it
+  q_.register_worker(me_);  // throws: the caller reports it
   registered_ = true;
 }
 
@@ -144,7 +144,7 @@ void worker_slots::add_pool(int threads) {
       std::lock_guard lock(mu_);
       if (registered_) {
         me_.heartbeat_at = now();
-        q_.storage().upsert_worker(me_);
+        q_.register_worker(me_);
       }
     }
     if (tick) tick();
@@ -379,7 +379,7 @@ class dashboard_workers final : public web::worker_control {
       log_line("job " + j.id + " (" + owner + "): executor '" + j.executor +
                "' did not return after being stopped; attempt abandoned" + (killed ? " (helper process killed)" : ""));
     };
-    watch_ = watch_for_jobs(q_, db_, [this] { q_.wake().notify(); });
+    watch_ = watch_for_jobs(db_, [this] { q_.wake().notify(); });
     if (watch_->announces_jobs()) wo.idle_poll = std::chrono::seconds(30);
     slots->configure(new_worker_identity(*wo.executors), std::move(wo));
     slots_ = std::move(slots);

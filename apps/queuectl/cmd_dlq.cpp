@@ -38,19 +38,7 @@ int dlq_retry(const globals& g, const args_t& args) {
     print("requeued " + id + "\n");
     return exit_ok;
   }
-  list_filter f;
-  f.state = job_state::dead;
-  f.limit = 0;
-  std::size_t n = 0;
-  for (const auto& j : q->list(f)) {
-    try {
-      q->retry_dead(j.id);
-      ++n;
-    } catch (const error& e) {
-      // Deleted or retried by someone else meanwhile: not ours to count.
-      if (e.kind() != error_kind::not_found && e.kind() != error_kind::conflict) throw;
-    }
-  }
+  const std::size_t n = q->retry_dead_all();
   print("requeued " + std::to_string(n) + "\n");
   return exit_ok;
 }

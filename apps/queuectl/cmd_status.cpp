@@ -17,8 +17,8 @@ int cmd_status(const globals& g, const args_t& args) {
   auto q = open_queue_for_reading(p);
   app::status_snapshot s;
   s.counts = q->counts();
-  s.workers = q->storage().workers();
-  s.waiting_by_executor = q->storage().waiting_by_executor();
+  s.workers = q->workers();
+  s.waiting_by_executor = q->waiting_by_executor();
   s.lease_seconds = q->config().lease_seconds;
   s.now = now();
   print(p.json_output() ? app::status_json(s) + "\n" : app::status_text(s));
@@ -43,7 +43,7 @@ int cmd_metrics(const globals& g, const args_t& args) {
   m.now = now();
   m.stats = q->stats(m.window ? std::optional<time_point>(m.now - *m.window) : std::nullopt);
   m.counts = q->counts();
-  for (const auto& [queue, counts] : q->storage().counts_by_queue()) m.per_queue[queue] = counts;
+  for (const auto& [queue, counts] : q->counts_by_queue()) m.per_queue[queue] = counts;
   print(p.json_output() ? app::metrics_json(m) + "\n" : app::metrics_text(m));
   return exit_ok;
 }

@@ -201,8 +201,8 @@ void rest_api::register_routes(router& r) {
 http_response rest_api::status() {
   app::status_snapshot s;
   s.counts = q_.counts();
-  s.workers = q_.storage().workers();
-  s.waiting_by_executor = q_.storage().waiting_by_executor();
+  s.workers = q_.workers();
+  s.waiting_by_executor = q_.waiting_by_executor();
   s.lease_seconds = q_.reload_config().lease_seconds;
   s.now = now();
   return json([&](writer& w) { app::write_status(w, s); });
@@ -218,7 +218,7 @@ http_response rest_api::metrics(const route_params& p) {
   m.now = now();
   m.stats = q_.stats(m.window ? std::optional<time_point>(m.now - *m.window) : std::nullopt);
   m.counts = q_.counts();
-  m.per_queue = q_.storage().counts_by_queue();
+  m.per_queue = q_.counts_by_queue();
   return json([&](writer& w) { app::write_metrics(w, m); });
 }
 
@@ -248,7 +248,7 @@ http_response rest_api::throughput(const route_params& p) {
 }
 
 http_response rest_api::workers() {
-  const auto all = q_.storage().workers();
+  const auto all = q_.workers();
   const double lease = q_.reload_config().lease_seconds;
   const time_point t = now();
   struct host_sum {
@@ -447,19 +447,7 @@ http_response rest_api::patch(const std::string& id, const http_request& req) {
 }
 
 http_response rest_api::retry_all_dead() {
-  list_filter f;
-  f.state = job_state::dead;
-  f.limit = 0;
-  std::size_t n = 0;
-  for (const auto& j : q_.list(f)) {
-    try {
-      q_.retry_dead(j.id);
-      ++n;
-    } catch (const error& e) {
-      // Deleted or retried by someone else meanwhile: not ours to count.
-      if (e.kind() != error_kind::not_found && e.kind() != error_kind::conflict) throw;
-    }
-  }
+  const std::size_t n = q_.retry_dead_all();
   return json([&](writer& w) {
     w.StartObject();
     w.Key("requeued");
@@ -471,8 +459,7 @@ http_response rest_api::retry_all_dead() {
 // ---- config ------------------------------------------------------------------------------
 
 http_response rest_api::config_all() {
-  const queue_config c = q_.reload_config();
-  const auto stored = q_.storage().config_entries();
+  const auto [c, stored] = q_.read_config();
   return json([&](writer& w) {
     w.StartObject();
     w.Key("config");  // the object `queuectl config get --json` prints
@@ -503,8 +490,8 @@ http_response rest_api::config_all() {
 
 http_response rest_api::config_one(const std::string& raw_key) {
   const std::string k = config_key(raw_key);
-  const queue_config c = q_.reload_config();
-  const bool is_set = q_.storage().config_entries().count(k) > 0;
+  const auto [c, stored] = q_.read_config();
+  const bool is_set = stored.count(k) > 0;
   return json([&](writer& w) {
     w.StartObject();
     w.Key("key");

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <map>
 #include <utility>
 #include <vector>
@@ -282,6 +283,44 @@ class basic_queue {
   std::size_t purge(const purge_filter& f = {}) { return storage_.purge(f); }
   attempt_stats stats(std::optional<time_point> since = std::nullopt) { return storage_.stats(since); }
 
+  /// Requeues every dead job (attempts and recoveries reset, due now); returns how many.
+  /// A job deleted or retried by another process meanwhile is not counted.
+  std::size_t retry_dead_all() {
+    list_filter f;
+    f.state = job_state::dead;
+    f.limit = 0;
+    std::size_t n = 0;
+    for (const auto& j : storage_.list(f))
+      if (storage_.retry_dead(j.id, now())) ++n;
+    if (n) wake_.notify();
+    return n;
+  }
+
+  // ---- what the apps read and register (so none reaches past the queue) -------------
+
+  /// Job counts per queue name.
+  std::map<std::string, state_counts> counts_by_queue() { return storage_.counts_by_queue(); }
+  /// Jobs waiting to run (pending or failed), per executor.
+  std::map<std::string, std::size_t> waiting_by_executor() { return storage_.waiting_by_executor(); }
+  /// The registered workers (live or not: the caller applies the liveness rule).
+  std::vector<worker_info> workers() { return storage_.workers(); }
+  /// Registers a worker, or refreshes its row (heartbeat, slots).
+  void register_worker(const worker_info& w) { storage_.upsert_worker(w); }
+  void unregister_worker(std::string_view id) { storage_.remove_worker(id); }
+
+  /// The effective config and which keys are stored (not defaults), from one storage read;
+  /// also refreshes config() and the backoff, as reload_config() does.
+  struct config_view {
+    queue_config values;
+    std::map<std::string, std::string> stored;
+  };
+  config_view read_config() {
+    config_view v;
+    v.stored = storage_.config_entries();
+    v.values = apply_config(queue_config::from_entries(v.stored));
+    return v;
+  }
+
   // ---- configuration ------------------------------------------------------------------
 
   /// The config as last loaded (call reload_config() to see other processes' changes).
@@ -290,13 +329,7 @@ class basic_queue {
     return config_;
   }
   /// Re-reads the persisted config and applies it to the backoff policy.
-  queue_config reload_config() {
-    queue_config c = queue_config::from_entries(storage_.config_entries());
-    std::unique_lock lock(config_mu_);
-    config_ = c;
-    if constexpr (configurable_backoff<Backoff, queue_config>) backoff_.configure(c);
-    return c;
-  }
+  queue_config reload_config() { return apply_config(queue_config::from_entries(storage_.config_entries())); }
   /// Validates and persists one setting (either key spelling); returns the normalized key.
   std::string set_config(std::string_view key, std::string_view value) {
     queue_config c = config();
@@ -347,6 +380,13 @@ class basic_queue {
   wake_signal& wake() noexcept { return wake_; }
 
  private:
+  queue_config apply_config(queue_config c) {
+    std::unique_lock lock(config_mu_);
+    config_ = c;
+    if constexpr (configurable_backoff<Backoff, queue_config>) backoff_.configure(c);
+    return c;
+  }
+
   job materialize(job_spec&& s, time_point t, const queue_config& cfg, bool sequential) const {
     job j;
     j.id = s.id.empty() && !sequential ? generate_job_id() : std::move(s.id);  // sequential: storage numbers it

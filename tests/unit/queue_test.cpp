@@ -253,6 +253,44 @@ BOOST_AUTO_TEST_CASE(retry_from_dead_resets_attempts) {
   BOOST_CHECK_EXCEPTION(q.retry_dead(ok), error, [](const error& e) { return e.id() == "queuectl.queue.not_dead"; });
 }
 
+BOOST_AUTO_TEST_CASE(retry_dead_all_requeues_every_dead_job_and_nothing_else) {
+  test_queue q(scripted_executor{}, {});
+  const auto a = q.enqueue(spec("fail", 1));
+  const auto b = q.enqueue(spec("fail", 1));
+  BOOST_TEST(run_when_due(q, a).state == job_state::dead);
+  BOOST_TEST(run_when_due(q, b).state == job_state::dead);
+  const auto ok = q.enqueue(spec("ok"));
+  BOOST_TEST(q.retry_dead_all() == 2u);
+  BOOST_TEST(q.get(a).state == job_state::pending);
+  BOOST_TEST(q.get(b).attempts == 0);
+  BOOST_TEST(q.get(ok).state == job_state::pending);  // untouched: it was never dead
+  BOOST_TEST(q.retry_dead_all() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_queue_offers_what_the_apps_need_without_storage) {
+  test_queue q(scripted_executor{}, {});
+  q.set_config("max-retries", "7");
+  const auto v = q.read_config();
+  BOOST_TEST(v.values.max_retries == 7);
+  BOOST_TEST(v.stored.size() == 1u);
+  BOOST_TEST(v.stored.count("max-retries") == 1u);
+  worker_info w;
+  w.id = "host:1:0";
+  w.hostname = "host";
+  w.pid = 1;
+  w.slots = 2;
+  q.register_worker(w);
+  BOOST_REQUIRE_EQUAL(q.workers().size(), 1u);
+  BOOST_TEST(q.workers().front().slots == 2);
+  q.unregister_worker(w.id);
+  BOOST_TEST(q.workers().empty());
+  job_spec s = spec("ok");
+  s.queue = "mail";
+  q.enqueue(std::move(s));
+  BOOST_TEST(q.counts_by_queue().at("mail")[static_cast<std::size_t>(job_state::pending)] == 1u);
+  BOOST_TEST(q.waiting_by_executor().at("shell") == 1u);
+}
+
 // queuectl update's rules (docs/cli.md, "update"): which moves each state allows, a
 // running job refused, nothing changed on any refusal.
 BOOST_AUTO_TEST_CASE(update_moves_and_refusals) {
