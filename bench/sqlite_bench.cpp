@@ -1,10 +1,14 @@
 // SQLite storage benchmarks, each against a baseline measured in the same run:
-//  (a) claim+complete through basic_queue (no-op executor) vs the same SQL driven raw
-//      through the sqlite3 C API with the same schema and pragmas      (target >= 0.8)
+//  (a) claim+complete through basic_queue (no-op executor) vs a lean schema driven raw
+//      through the sqlite3 C API: one jobs table with only the id key and a partial index
+//      over due pending jobs, claim as UPDATE … RETURNING inside BEGIN IMMEDIATE, finish as
+//      one UPDATE plus the attempt record (the same facts the storage keeps), WAL,
+//      synchronous=NORMAL                                                (target >= 0.8)
 //  (b) bulk enqueue through basic_queue vs raw batched INSERT           (target >= 0.5)
 //  (c) claim+complete with 1,000,000 finished jobs in the table vs an empty history
 //                                                                       (target >= 0.8)
 //   sqlite_bench [jobs=20000] [history=1000000]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,38 +49,58 @@ std::vector<queuectl::job_spec> specs(int n, const std::string& prefix) {
 
 using queue = queuectl::sqlite_queue<queuectl::noop_executor>;
 
-/// Raw sqlite3 driver of exactly the statements sqlite_storage runs for claim and finish.
+/// The lean schema of baseline (a): what a hand-written queue on SQLite would keep.
+constexpr const char* lean_schema[] = {
+    "CREATE TABLE jobs(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
+    "executor TEXT NOT NULL, payload TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL "
+    "DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0, attempt_seq INTEGER NOT NULL DEFAULT 0, max_retries INTEGER NOT "
+    "NULL, priority INTEGER NOT NULL, run_at BIGINT NOT NULL, timeout REAL NOT NULL, env TEXT NOT NULL, cwd TEXT NOT "
+    "NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_error TEXT NOT NULL DEFAULT '', exit_code "
+    "INTEGER, lease_owner TEXT NOT NULL DEFAULT '', lease_expires_at BIGINT, attempt_started_at BIGINT)",
+    "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq) WHERE state IN ('pending', 'failed')",
+    "CREATE TABLE attempts(job_id TEXT NOT NULL, number INTEGER NOT NULL, worker TEXT NOT NULL, started_at BIGINT NOT "
+    "NULL, finished_at BIGINT, outcome TEXT NOT NULL, exit_code INTEGER, output TEXT NOT NULL DEFAULT '', error TEXT "
+    "NOT NULL DEFAULT '', PRIMARY KEY(job_id, number)) WITHOUT ROWID",
+};
+
+/// Raw sqlite3 driver: the lean baseline's claim and finish, and batched INSERTs.
 struct raw_db {
   sqlite3* db = nullptr;
-  sqlite3_stmt *begin, *commit, *claim, *attempt, *finish, *finish_attempt, *insert;
-  explicit raw_db(const std::string& path) {
+  sqlite3_stmt *begin = nullptr, *commit = nullptr, *claim = nullptr, *finish = nullptr, *finish_attempt = nullptr,
+               *insert = nullptr;
+  /// `lean`: create the lean schema and prepare its claim and finish; otherwise the file
+  /// has queuectl's schema and is only written to (batched INSERTs).
+  raw_db(const std::string& path, bool lean) {
     sqlite3_open(path.c_str(), &db);
     sqlite3_busy_timeout(db, 10000);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    if (lean)
+      for (const char* ddl : lean_schema) exec(ddl);
     begin = prep("BEGIN IMMEDIATE");
     commit = prep("COMMIT");
-    claim = prep(
-        "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
-        "lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3 WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim "
-        "WHERE state IN ('pending', 'failed') AND run_at <= ?3 ORDER BY priority DESC, run_at, seq LIMIT ?4) "
-        "RETURNING id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, "
-        "timeout, env, cwd, created_at, updated_at, last_error, exit_code, lease_owner, lease_expires_at, seq, attempt_seq");
-    attempt = prep("INSERT INTO attempts(job_id, number, worker, started_at, outcome) VALUES(?1, ?2, ?3, ?4, 'running')");
-    finish = prep(
-        "UPDATE jobs SET state = ?1, updated_at = ?2, last_error = ?3, exit_code = ?4, lease_owner = '', "
-        "lease_expires_at = NULL, run_at = CASE WHEN ?5 = 1 THEN ?6 ELSE run_at END WHERE id = ?7 AND state = "
-        "'processing' AND lease_owner = ?8");
-    finish_attempt = prep(
-        "UPDATE attempts SET finished_at = ?1, outcome = ?2, exit_code = ?3, output = ?4, error = ?5 WHERE job_id = ?6 "
-        "AND outcome = 'running'");
     insert = prep(
         "INSERT INTO jobs(id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, "
         "run_at, timeout, env, cwd, created_at, updated_at) VALUES(?1, 'true', 'shell', '{}', 'default', ?2, 0, 0, 3, 0, "
         "?3, 0, '{}', '', ?3, ?3)");
+    if (!lean) return;
+    claim = prep(
+        "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
+        "lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3, attempt_started_at = ?3 WHERE seq IN (SELECT seq "
+        "FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') AND run_at <= ?3 ORDER BY priority DESC, "
+        "run_at, seq LIMIT ?4) RETURNING id, command, executor, payload, queue, state, attempts, recoveries, "
+        "max_retries, priority, run_at, timeout, env, cwd, created_at, updated_at, last_error, exit_code, lease_owner, "
+        "lease_expires_at, seq");
+    finish = prep(
+        "UPDATE jobs SET state = ?1, updated_at = ?2, last_error = ?3, exit_code = ?4, lease_owner = '', "
+        "lease_expires_at = NULL, attempt_started_at = NULL, run_at = CASE WHEN ?5 = 1 THEN ?6 ELSE run_at END "
+        "WHERE id = ?7 AND state = 'processing' AND lease_owner = ?8");
+    finish_attempt = prep(
+        "INSERT INTO attempts(job_id, number, worker, started_at, finished_at, outcome, exit_code, output, error) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   }
   ~raw_db() {
-    for (auto* s : {begin, commit, claim, attempt, finish, finish_attempt, insert}) sqlite3_finalize(s);
+    for (auto* s : {begin, commit, claim, finish, finish_attempt, insert}) sqlite3_finalize(s);
     sqlite3_close(db);
   }
   void exec(const char* sql) { sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
@@ -93,7 +117,8 @@ struct raw_db {
     }
     sqlite3_reset(s);
   }
-  /// Claims one job and completes it; false when none is due.
+  /// Claims one job and completes it; false when none is due. The worker keeps the
+  /// attempt's number and start from its claim and writes the record with the finish.
   bool claim_complete(long long now) {
     run(begin);
     sqlite3_bind_text(claim, 1, "w", -1, SQLITE_STATIC);
@@ -104,21 +129,15 @@ struct raw_db {
     int number = 0;
     if (sqlite3_step(claim) == SQLITE_ROW) {
       id = reinterpret_cast<const char*>(sqlite3_column_text(claim, 0));
-      for (int c = 1; c < 22; ++c) (void)sqlite3_column_text(claim, c);  // read the row, as the storage does
-      number = sqlite3_column_int(claim, 21);
+      for (int c = 1; c < 21; ++c) (void)sqlite3_column_text(claim, c);  // read the row, as the storage does
+      number = sqlite3_column_int(claim, 6);                               // attempts: 1 for a fresh job
       while (sqlite3_step(claim) == SQLITE_ROW) {
       }
     }
     sqlite3_reset(claim);
-    if (!id.empty()) {
-      sqlite3_bind_text(attempt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int(attempt, 2, number);
-      sqlite3_bind_text(attempt, 3, "w", -1, SQLITE_STATIC);
-      sqlite3_bind_int64(attempt, 4, now);
-      run(attempt);
-    }
     run(commit);
     if (id.empty()) return false;
+    const long long started = now;
     run(begin);
     sqlite3_bind_text(finish, 1, "completed", -1, SQLITE_STATIC);
     sqlite3_bind_int64(finish, 2, now);
@@ -129,12 +148,15 @@ struct raw_db {
     sqlite3_bind_text(finish, 7, id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(finish, 8, "w", -1, SQLITE_STATIC);
     run(finish);
-    sqlite3_bind_int64(finish_attempt, 1, now);
-    sqlite3_bind_text(finish_attempt, 2, "succeeded", -1, SQLITE_STATIC);
-    sqlite3_bind_null(finish_attempt, 3);
-    sqlite3_bind_text(finish_attempt, 4, "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(finish_attempt, 5, "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(finish_attempt, 6, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(finish_attempt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(finish_attempt, 2, number);
+    sqlite3_bind_text(finish_attempt, 3, "w", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(finish_attempt, 4, started);
+    sqlite3_bind_int64(finish_attempt, 5, now);
+    sqlite3_bind_text(finish_attempt, 6, "succeeded", -1, SQLITE_STATIC);
+    sqlite3_bind_null(finish_attempt, 7);
+    sqlite3_bind_text(finish_attempt, 8, "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(finish_attempt, 9, "", -1, SQLITE_STATIC);
     run(finish_attempt);
     run(commit);
     return true;
@@ -169,25 +191,32 @@ int main(int argc, char** argv) {
   scratch s;
   const long long now_ms = queuectl::to_ms(queuectl::now());
 
-  // (a) claim+complete
-  double ours_a, raw_a;
-  {
-    queue q(queuectl::noop_executor{}, {}, s.fresh("a.db"));
-    q.enqueue(specs(n, "j"));
-    ours_a = queue_rate(q, n);
+  // (a) claim+complete: rounds alternate the two sides on fresh files, and each side's
+  // best round counts, so that the page cache's writeback (which stalls whichever side
+  // happens to overwrite a page under write-out) does not decide the ratio.
+  const int rounds = 3;
+  double ours_a = 0, raw_a = 0;
+  std::printf("(a) claim+complete, %d jobs, one worker, best of %d rounds\n", n, rounds);
+  for (int round = 1; round <= rounds; ++round) {
+    double ours = 0, raw_rate = 0;
+    {
+      queue q(queuectl::noop_executor{}, {}, s.fresh("a.db"));
+      q.enqueue(specs(n, "j"));
+      ours = queue_rate(q, n);
+    }
+    {
+      raw_db raw(s.fresh("a-raw.db"), true);  // the lean schema
+      for (int i = 0; i < n; i += 1000) raw.insert_batch(i, std::min(1000, n - i), "pending", now_ms - 1000);
+      const auto t0 = steady::now();
+      int done = 0;
+      while (raw.claim_complete(queuectl::to_ms(queuectl::now()))) ++done;
+      raw_rate = done / since(t0);
+    }
+    std::printf("    round %d: raw %9.0f, basic_queue %9.0f jobs/s\n", round, raw_rate, ours);
+    ours_a = std::max(ours_a, ours);
+    raw_a = std::max(raw_a, raw_rate);
   }
-  {
-    const std::string path = s.fresh("a-raw.db");
-    { queuectl::sqlite_storage schema(path); }  // the same schema and indexes
-    raw_db raw(path);
-    for (int i = 0; i < n; i += 1000) raw.insert_batch(i, std::min(1000, n - i), "pending", now_ms - 1000);
-    const auto t0 = steady::now();
-    int done = 0;
-    while (raw.claim_complete(queuectl::to_ms(queuectl::now()))) ++done;
-    raw_a = done / since(t0);
-  }
-  std::printf("(a) claim+complete, %d jobs, one worker\n", n);
-  std::printf("    raw sqlite3, same SQL: %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
+  std::printf("    raw sqlite3, lean:     %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
               raw_a, ours_a, ours_a / raw_a);
 
   // (b) bulk enqueue, batches of 1000
@@ -204,7 +233,7 @@ int main(int argc, char** argv) {
   {
     const std::string path = s.fresh("b-raw.db");
     { queuectl::sqlite_storage schema(path); }
-    raw_db raw(path);
+    raw_db raw(path, false);
     const auto t0 = steady::now();
     for (int i = 0; i < bulk; i += 1000) raw.insert_batch(i, std::min(1000, bulk - i), "pending", now_ms);
     raw_b = bulk / since(t0);
@@ -225,7 +254,7 @@ int main(int argc, char** argv) {
     const std::string path = s.fresh("c-full.db");
     { queuectl::sqlite_storage schema(path); }
     {
-      raw_db raw(path);  // history written raw: it is the setup, not what is measured
+      raw_db raw(path, false);  // history written raw: it is the setup, not what is measured
       for (int i = 0; i < history; i += 10000) raw.insert_batch(i, std::min(10000, history - i), "completed", now_ms - 5000);
     }
     queue q(queuectl::noop_executor{}, {}, path);

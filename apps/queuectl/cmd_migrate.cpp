@@ -14,7 +14,8 @@ int cmd_migrate(const globals& g, const args_t& args) {
                    "before starting hosts of a new version. Running it again changes nothing.");
   if (!p.parse(args)) return exit_ok;
   auto q = open_queue(p);  // migrates when due (throws, naming the reason, when it cannot)
-  print("schema up to date (version " + std::to_string(storage_schema_version) + "): " + app::display_db(p.db()) +
+  const int version = app::is_postgresql_url(p.db()) ? storage_schema_version : sqlite_schema_version;
+  print("schema up to date (version " + std::to_string(version) + "): " + app::display_db(p.db()) +
         "\n");
   return exit_ok;
 }

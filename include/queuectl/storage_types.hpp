@@ -17,9 +17,12 @@
 
 namespace queuectl {
 
-/// The version of the tables every storage of this queuectl writes (each storage records
-/// it in its database and upgrades older ones: docs/deploy.md, "Roles and migrations").
+/// The version of the tables the PostgreSQL storage writes (each storage records its
+/// version in its database and upgrades older ones: docs/deploy.md, "Roles and migrations").
 inline constexpr int storage_schema_version = 3;
+/// The version of the SQLite storage's tables: 4 keeps the running attempt on the job row
+/// (docs/architecture.md, "SQLite hot path").
+inline constexpr int sqlite_schema_version = 4;
 
 /// @brief Ask storage for up to `max_jobs` due jobs, atomically leased to `owner`.
 ///

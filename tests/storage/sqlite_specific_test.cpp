@@ -109,6 +109,109 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_is_upgraded_on_open) {
   BOOST_TEST(version == sqlite_storage::schema_version);
 }
 
+// A database written by the previous release (schema 3: the running attempt was a row of
+// `attempts`, ended by an UPDATE) opens, migrates to the lean schema and keeps every
+// fact: the file is tests/storage/fixtures/schema3.db, made by that release's code.
+BOOST_AUTO_TEST_CASE(a_schema_3_database_from_the_previous_release_migrates_and_keeps_everything) {
+  temp_dir d;
+  const auto db = d.path / "schema3.db";
+  std::filesystem::copy_file(QUEUECTL_STORAGE_FIXTURES "/schema3.db", db);
+  const time_point t0 = from_ms(1767225600000);
+  {
+    sqlite_storage s(db.string());
+    BOOST_TEST(s.get("done")->state == job_state::completed);
+    BOOST_TEST(s.get("dead")->state == job_state::dead);
+    BOOST_TEST(s.get("waiting")->state == job_state::pending);
+    BOOST_TEST(s.get_config("max-retries").value_or("") == "5");
+    BOOST_REQUIRE(s.workers().size() == 1u);
+    BOOST_TEST(s.workers()[0].id == "host-b");
+
+    const auto done = s.attempts("done");
+    BOOST_REQUIRE(done.size() == 1u);
+    BOOST_TEST(done[0].output == "hi\n");
+    BOOST_TEST(done[0].outcome == attempt_outcome::succeeded);
+
+    // The running attempt was a row in schema 3; now it is read off the job row.
+    auto running = s.attempts("running");
+    BOOST_REQUIRE(running.size() == 1u);
+    BOOST_TEST(running[0].outcome == attempt_outcome::running);
+    BOOST_TEST(running[0].number == 1);
+    BOOST_TEST(running[0].worker == "host-b");
+    BOOST_TEST((running[0].started_at == t0 + 5s));
+    BOOST_TEST(!running[0].finished_at.has_value());
+
+    // ... and it ends through the new path with its start time intact.
+    finish_request f;
+    f.id = "running";
+    f.owner = "host-b";
+    f.now = t0 + 9s;
+    f.output = "slept";
+    BOOST_TEST(s.finish(f));
+    running = s.attempts("running");
+    BOOST_REQUIRE(running.size() == 1u);
+    BOOST_TEST(running[0].outcome == attempt_outcome::succeeded);
+    BOOST_TEST((running[0].started_at == t0 + 5s));
+    BOOST_TEST((running[0].finished_at == std::optional<time_point>(t0 + 9s)));
+    BOOST_TEST(running[0].output == "slept");
+    BOOST_TEST(s.counts()[static_cast<std::size_t>(job_state::completed)] == 2u);
+  }
+  sqlite_storage again(db.string());  // reopening a migrated file changes nothing
+  BOOST_TEST(again.attempts("running").size() == 1u);
+  soci::session sql(soci::sqlite3, "db=" + db.string());
+  int version = 0, header = 0, running_rows = -1, updated_index = -1;
+  sql << "SELECT MAX(version) FROM schema_version", soci::into(version);
+  sql << "PRAGMA user_version", soci::into(header);
+  sql << "SELECT COUNT(*) FROM attempts WHERE outcome = 'running'", soci::into(running_rows);
+  sql << "SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_updated'", soci::into(updated_index);
+  BOOST_TEST(version == sqlite_storage::schema_version);
+  BOOST_TEST(header == sqlite_storage::schema_version);
+  BOOST_TEST(running_rows == 0);
+  BOOST_TEST(updated_index == 0);
+}
+
+// The running attempt of a claimed job is no row of `attempts` until it ends; every way it
+// ends (finish, release, cancel, a lapsed lease) writes exactly one record, once.
+BOOST_AUTO_TEST_CASE(every_way_an_attempt_ends_writes_its_record_once) {
+  temp_dir d;
+  sqlite_storage s((d.path / "q.db").string());
+  s.insert(many_jobs(4));
+  const time_point t = now();
+  auto claim_one = [&](const std::string& owner) {
+    claim_request r;
+    r.owner = owner;
+    r.now = t;
+    r.lease_until = t + 30s;
+    return s.claim(r).at(0).id;
+  };
+  const std::string finished = claim_one("a"), released = claim_one("a"), canceled = claim_one("a"), lost = claim_one("b");
+  BOOST_TEST(!s.release(released, "someone-else", t));  // not its lease: nothing written
+  BOOST_TEST(s.attempts(released).size() == 1u);
+  BOOST_TEST(s.attempts(released)[0].outcome == attempt_outcome::running);
+  finish_request f;
+  f.id = finished;
+  f.owner = "b";  // not the owner
+  f.now = t;
+  BOOST_TEST(!s.finish(f));
+  f.owner = "a";
+  BOOST_TEST(s.finish(f));
+  BOOST_TEST(!s.finish(f));  // twice: the second is refused and writes nothing
+  BOOST_TEST(s.release(released, "a", t));
+  BOOST_TEST(s.cancel(canceled, t));
+  const auto r = s.reclaim_expired(t + 31s, 5);
+  BOOST_TEST(r.requeued == 1u);
+  const std::pair<std::string, attempt_outcome> expected[] = {{finished, attempt_outcome::succeeded},
+                                                               {released, attempt_outcome::released},
+                                                               {canceled, attempt_outcome::canceled},
+                                                               {lost, attempt_outcome::lost}};
+  for (const auto& [id, outcome] : expected) {
+    const auto a = s.attempts(id);
+    BOOST_REQUIRE_MESSAGE(a.size() == 1u, id);
+    BOOST_TEST((a[0].outcome == outcome), id);
+    BOOST_TEST(a[0].finished_at.has_value(), id);
+  }
+  BOOST_TEST(s.attempts(lost)[0].worker == "b");
+}
+
 BOOST_AUTO_TEST_CASE(database_file_is_private_and_reopen_is_idempotent) {
   temp_dir d;
   const auto db = d.path / "sub" / "q.db";

@@ -29,6 +29,7 @@
 #include "queuectl/storage/detail/job_update_sql.hpp"
 #include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
+#include "queuectl/storage/detail/sqlite_statement.hpp"
 
 namespace queuectl {
 
@@ -56,9 +57,14 @@ struct sqlite_options {
 /// Attempt records are numbered per job by an ever-increasing counter (`attempt_seq`):
 /// a fresh job's attempts read 1, 2, 3; after a lapsed lease or a retry from the dead
 /// letter queue, numbering continues, so no history is overwritten.
+///
+/// The running attempt lives on the job row (number, worker = lease owner, start time);
+/// its record is written once, when it ends. A claim and a finish are then one short
+/// transaction each that touches one job row, the claim index and at most one attempt
+/// row (docs/architecture.md, "SQLite hot path").
 class sqlite_storage {
  public:
-  static constexpr int schema_version = storage_schema_version;
+  static constexpr int schema_version = sqlite_schema_version;
 
   explicit sqlite_storage(std::string path, sqlite_options opts = {}) : path_(std::move(path)), opts_(std::move(opts)) {
     if (opts_.read_only) {
@@ -134,47 +140,40 @@ class sqlite_storage {
     if (req.executors && req.executors->empty()) return {};  // runs nothing: takes nothing
     return locked([&] {
       std::vector<job> out;
-      std::vector<int> numbers;
+      const long long t = to_ms(req.now), until = to_ms(req.lease_until);
+      const int limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
       write_txn tx(*this);
-      hot& h = hot_statements();
-      h.owner = req.owner;
-      h.now = to_ms(req.now);
-      h.until = to_ms(req.lease_until);
-      h.limit = static_cast<int>(std::min<std::size_t>(req.max_jobs, 100000));
-      h.any_executor = req.executors ? 0 : 1;
-      h.executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
-      auto collect = [&](soci::statement& st, soci::row& r) {
-        if (st.execute(true)) {
-          do {
-            out.push_back(detail::job_from_row(r));
-            numbers.push_back(static_cast<int>(detail::row_int(r, 21)));
-          } while (st.fetch());
-        }
-      };
       if (req.queues.empty()) {
-        collect(*h.claim, h.row);
+        hot& h = hot_statements();
+        // Two statements, so that the common claim (any executor) reads no json_each.
+        detail::sqlite_statement& st = req.executors ? *h.claim_for : *h.claim_any;
+        const std::string executors = req.executors ? detail::names_to_json(*req.executors) : std::string();
+        st.bind(":owner", req.owner).bind(":until", until).bind(":now", t).bind(":lim", limit);
+        if (req.executors) st.bind(":ex", executors);
+        detail::sqlite_statement::run r(st);
+        while (r.step()) out.push_back(detail::job_from_columns(r));
       } else {  // rare: prepared per call, one placeholder per queue
         std::string in;
         for (std::size_t i = 0; i < req.queues.size(); ++i) in += (i ? ", :q" : ":q") + std::to_string(i);
+        const int any_executor = req.executors ? 0 : 1;
+        const std::string executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
         soci::row r;
         soci::statement st(sql_);
         st.alloc();
-        st.prepare(claim_sql(" AND queue IN (" + in + ")"));
-        st.exchange(soci::use(h.owner, "owner"));
-        st.exchange(soci::use(h.until, "until"));
-        st.exchange(soci::use(h.now, "now"));
-        st.exchange(soci::use(h.limit, "lim"));
-        st.exchange(soci::use(h.any_executor, "anyex"));
-        st.exchange(soci::use(h.executors, "ex"));
+        st.prepare(claim_sql(std::string(executor_filter) + " AND queue IN (" + in + ")"));
+        st.exchange(soci::use(req.owner, "owner"));
+        st.exchange(soci::use(until, "until"));
+        st.exchange(soci::use(t, "now"));
+        st.exchange(soci::use(limit, "lim"));
+        st.exchange(soci::use(any_executor, "anyex"));
+        st.exchange(soci::use(executors, "ex"));
         for (std::size_t i = 0; i < req.queues.size(); ++i) st.exchange(soci::use(req.queues[i], "q" + std::to_string(i)));
         st.exchange(soci::into(r));
         st.define_and_bind();
-        collect(st, r);
-      }
-      for (std::size_t i = 0; i < out.size(); ++i) {
-        h.id = out[i].id;
-        h.number = numbers[i];
-        h.open_attempt->execute(true);
+        if (st.execute(true)) {
+          do out.push_back(detail::job_from_row(r));
+          while (st.fetch());
+        }
       }
       tx.commit();
       std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
@@ -204,12 +203,9 @@ class sqlite_storage {
 
   bool renew_lease(std::string_view id, std::string_view owner, time_point until) {
     return locked([&] {
-      hot& h = hot_statements();
-      h.id = id;
-      h.owner = owner;
-      h.until = to_ms(until);
-      h.renew->execute(true);
-      return h.renew->get_affected_rows() == 1;
+      detail::sqlite_statement& st = *hot_statements().renew;
+      st.bind(":u", to_ms(until)).bind(":id", id).bind(":o", owner);
+      return detail::sqlite_statement::run(st).execute() == 1;
     });
   }
 
@@ -217,20 +213,24 @@ class sqlite_storage {
     return locked([&] {
       write_txn tx(*this);
       hot& h = hot_statements();
-      h.id = f.id;
-      h.owner = f.owner;
-      h.state = to_string(f.state);
-      h.outcome = to_string(f.outcome);
-      h.now = to_ms(f.now);
-      h.run_at = to_ms(f.run_at);
-      h.failed = f.state == job_state::failed ? 1 : 0;
-      h.exit_code = f.exit_code.value_or(0);
-      h.exit_code_ind = f.exit_code ? soci::i_ok : soci::i_null;
-      h.error = f.last_error;
-      h.output = f.output;
-      h.finish->execute(true);
-      if (h.finish->get_affected_rows() != 1) return false;
-      h.close_attempt->execute(true);
+      const long long t = to_ms(f.now);
+      const std::string_view state = to_string(f.state), outcome = to_string(f.outcome);
+      long long number = 0, started = 0;
+      {
+        detail::sqlite_statement& st = *h.finish;
+        st.bind(":s", state).bind(":now", t).bind(":err", f.last_error).bind(":code", f.exit_code);
+        st.bind(":failed", f.state == job_state::failed ? 1 : 0).bind(":ra", to_ms(f.run_at)).bind(":id", f.id).bind(":o", f.owner);
+        detail::sqlite_statement::run r(st);
+        if (!r.step()) return false;  // not processing, or not leased to f.owner (any more)
+        number = r.integer(0);
+        started = r.integer(1);
+        while (r.step()) {
+        }
+      }
+      detail::sqlite_statement& rec = *h.record_attempt;
+      rec.bind(":id", f.id).bind(":n", number).bind(":w", f.owner).bind(":st", started).bind(":t", t);
+      rec.bind(":o", outcome).bind(":c", f.exit_code).bind(":out", f.output).bind(":e", f.last_error);
+      detail::sqlite_statement::run(rec).execute();
       tx.commit();
       return true;
     });
@@ -241,13 +241,10 @@ class sqlite_storage {
       write_txn tx(*this);
       const std::string i(id), o(owner);
       const long long t = to_ms(now);
-      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'pending', attempts = MAX(0, attempts - 1), updated_at = :t, "
-                                            "lease_owner = '', lease_expires_at = NULL "
-                                            "WHERE id = :id AND state = 'processing' AND lease_owner = :o",
-                            soci::use(t), soci::use(i), soci::use(o));
-      up.execute(true);
-      if (up.get_affected_rows() != 1) return false;
-      close_running_attempt(i, t, attempt_outcome::released, "handed back by a stopping worker");
+      if (!close_running_attempt(i, t, attempt_outcome::released, "handed back by a stopping worker", o)) return false;
+      sql_ << "UPDATE jobs SET state = 'pending', attempts = MAX(0, attempts - 1), updated_at = :t, "
+              "lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+          soci::use(t), soci::use(i);
       tx.commit();
       return true;
     });
@@ -275,7 +272,7 @@ class sqlite_storage {
       const auto texts = detail::describe_lapses(lapsed, max_recoveries);
       for (const auto& l : lapsed) {
         const auto& text = texts.at(l.id);
-        close_running_attempt(l.id, t, attempt_outcome::lost, text.attempt_error);
+        close_running_attempt(l.id, t, attempt_outcome::lost, text.attempt_error, l.owner);
         // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
         if (!text.dead_error.empty()) {
           sql_ << "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = MAX(0, attempts - 1), last_error = :why, "
@@ -299,12 +296,13 @@ class sqlite_storage {
       write_txn tx(*this);
       const std::string i(id);
       const long long t = to_ms(now);
+      close_running_attempt(i, t, attempt_outcome::canceled, "canceled");  // when it runs
       soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'canceled', updated_at = :t, lease_owner = '', "
-                                            "lease_expires_at = NULL WHERE id = :id AND state IN ('pending', 'failed', 'processing')",
+                                            "lease_expires_at = NULL "
+                                            "WHERE id = :id AND state IN ('pending', 'failed', 'processing')",
                             soci::use(t), soci::use(i));
       up.execute(true);
       if (up.get_affected_rows() != 1) return false;
-      close_running_attempt(i, t, attempt_outcome::canceled, "canceled");
       tx.commit();
       return true;
     });
@@ -430,9 +428,12 @@ class sqlite_storage {
     return locked([&] {
       std::vector<attempt_record> out;
       const std::string i(id);
-      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT " << detail::attempt_columns
-                                                    << " FROM attempts WHERE job_id = :id ORDER BY number",
-                                      soci::use(i));
+      // The ended attempts, then the running one, which is kept on the job row.
+      soci::rowset<soci::row> rows =
+          (sql_.prepare << "SELECT " << detail::attempt_columns << " FROM attempts WHERE job_id = :id UNION ALL "
+                        << "SELECT id, attempt_seq, lease_owner, COALESCE(attempt_started_at, updated_at), NULL, 'running', "
+                           "NULL, '', '' FROM jobs WHERE id = :id2 AND state = 'processing' ORDER BY number",
+           soci::use(i), soci::use(i));
       for (const auto& r : rows) out.push_back(detail::attempt_from_row(r));
       return out;
     });
@@ -573,7 +574,7 @@ class sqlite_storage {
   struct write_txn {
     explicit write_txn(sqlite_storage& s) : s_(s) { s_.begin_immediate(); }
     void commit() {
-      s_.txn_statements().commit->execute(true);
+      detail::sqlite_statement::run(*s_.txn_statements().commit).execute();
       done_ = true;
     }
     ~write_txn() {
@@ -598,15 +599,10 @@ class sqlite_storage {
     return detail::wrap_soci("sqlite", std::forward<F>(f));
   }
 
-  /// Statements of the hot paths (claim, finish, renew, transactions), prepared once and
-  /// re-executed with new values in their bound variables.
+  /// Statements of the hot paths (claim, finish, renew, transactions), prepared once on
+  /// the raw handle and re-run with new bindings.
   struct hot {
-    std::string id, owner, state, outcome, error, output, executors = "[]";
-    long long now = 0, until = 0, run_at = 0;
-    int limit = 1, number = 0, failed = 0, exit_code = 0, any_executor = 1;
-    soci::indicator exit_code_ind = soci::i_null;
-    soci::row row;
-    std::unique_ptr<soci::statement> begin, commit, claim, open_attempt, finish, close_attempt, renew;
+    std::unique_ptr<detail::sqlite_statement> begin, commit, claim_any, claim_for, finish, record_attempt, renew;
   };
 
   /// Only jobs of the claimer's executors (:anyex = 1: any; :ex a JSON array of names).
@@ -615,21 +611,19 @@ class sqlite_storage {
   static constexpr const char* executor_filter =
       " AND (:anyex = 1 OR executor IN (SELECT value FROM json_each(:ex)))";
 
-  static std::string claim_sql(const std::string& queue_filter) {
+  /// The claim: due jobs in claim order, leased and started in one UPDATE … RETURNING.
+  /// `filter` narrows the candidates (executors, queues).
+  static std::string claim_sql(const std::string& filter) {
     return std::string(
                "UPDATE jobs SET state = 'processing', attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
-               "lease_owner = :owner, lease_expires_at = :until, updated_at = :now "
+               "lease_owner = :owner, lease_expires_at = :until, updated_at = :now, attempt_started_at = :now "
                "WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_claim WHERE state IN ('pending', 'failed') "
                "AND run_at <= :now") +
-           executor_filter + queue_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns +
-           ", attempt_seq";
+           filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim) RETURNING " + detail::job_columns;
   }
 
-  std::unique_ptr<soci::statement> prepare(const std::string& sql) {
-    auto st = std::make_unique<soci::statement>(sql_);
-    st->alloc();
-    st->prepare(sql);
-    return st;
+  std::unique_ptr<detail::sqlite_statement> prepare(const std::string& sql) {
+    return std::make_unique<detail::sqlite_statement>(sql_, sql);
   }
 
   /// BEGIN IMMEDIATE and COMMIT, usable before the schema exists (by migrate()).
@@ -637,60 +631,27 @@ class sqlite_storage {
     if (!hot_) hot_ = std::make_unique<hot>();
     if (!hot_->begin) {
       hot_->begin = prepare("BEGIN IMMEDIATE");
-      hot_->begin->define_and_bind();
       hot_->commit = prepare("COMMIT");
-      hot_->commit->define_and_bind();
     }
     return *hot_;
   }
 
   hot& hot_statements() {
     hot* h = &txn_statements();
-    if (h->claim) return *h;
-    h->claim = prepare(claim_sql(""));
-    h->claim->exchange(soci::use(h->owner, "owner"));
-    h->claim->exchange(soci::use(h->until, "until"));
-    h->claim->exchange(soci::use(h->now, "now"));
-    h->claim->exchange(soci::use(h->limit, "lim"));
-    h->claim->exchange(soci::use(h->any_executor, "anyex"));
-    h->claim->exchange(soci::use(h->executors, "ex"));
-    h->claim->exchange(soci::into(h->row));
-    h->claim->define_and_bind();
-    h->open_attempt = prepare(
-        "INSERT INTO attempts(job_id, number, worker, started_at, outcome) VALUES(:id, :n, :w, :t, 'running')");
-    h->open_attempt->exchange(soci::use(h->id, "id"));
-    h->open_attempt->exchange(soci::use(h->number, "n"));
-    h->open_attempt->exchange(soci::use(h->owner, "w"));
-    h->open_attempt->exchange(soci::use(h->now, "t"));
-    h->open_attempt->define_and_bind();
+    if (h->claim_any) return *h;
+    h->claim_any = prepare(claim_sql(""));
+    h->claim_for = prepare(claim_sql(" AND executor IN (SELECT value FROM json_each(:ex))"));
+    // attempt_started_at is not cleared: it stays the latest attempt's start, which
+    // the record needs (RETURNING yields the updated row).
     h->finish = prepare(
         "UPDATE jobs SET state = :s, updated_at = :now, last_error = :err, exit_code = :code, lease_owner = '', "
         "lease_expires_at = NULL, run_at = CASE WHEN :failed = 1 THEN :ra ELSE run_at END "
-        "WHERE id = :id AND state = 'processing' AND lease_owner = :o");
-    h->finish->exchange(soci::use(h->state, "s"));
-    h->finish->exchange(soci::use(h->now, "now"));
-    h->finish->exchange(soci::use(h->error, "err"));
-    h->finish->exchange(soci::use(h->exit_code, h->exit_code_ind, "code"));
-    h->finish->exchange(soci::use(h->failed, "failed"));
-    h->finish->exchange(soci::use(h->run_at, "ra"));
-    h->finish->exchange(soci::use(h->id, "id"));
-    h->finish->exchange(soci::use(h->owner, "o"));
-    h->finish->define_and_bind();
-    h->close_attempt = prepare(
-        "UPDATE attempts SET finished_at = :t, outcome = :o, exit_code = :c, output = :out, error = :e "
-        "WHERE job_id = :id AND outcome = 'running'");
-    h->close_attempt->exchange(soci::use(h->now, "t"));
-    h->close_attempt->exchange(soci::use(h->outcome, "o"));
-    h->close_attempt->exchange(soci::use(h->exit_code, h->exit_code_ind, "c"));
-    h->close_attempt->exchange(soci::use(h->output, "out"));
-    h->close_attempt->exchange(soci::use(h->error, "e"));
-    h->close_attempt->exchange(soci::use(h->id, "id"));
-    h->close_attempt->define_and_bind();
+        "WHERE id = :id AND state = 'processing' AND lease_owner = :o "
+        "RETURNING attempt_seq, COALESCE(attempt_started_at, :now)");
+    h->record_attempt = prepare(
+        "INSERT INTO attempts(job_id, number, worker, started_at, finished_at, outcome, exit_code, output, error) "
+        "VALUES(:id, :n, :w, :st, :t, :o, :c, :out, :e)");
     h->renew = prepare("UPDATE jobs SET lease_expires_at = :u WHERE id = :id AND state = 'processing' AND lease_owner = :o");
-    h->renew->exchange(soci::use(h->until, "u"));
-    h->renew->exchange(soci::use(h->id, "id"));
-    h->renew->exchange(soci::use(h->owner, "o"));
-    h->renew->define_and_bind();
     return *h;
   }
 
@@ -700,7 +661,7 @@ class sqlite_storage {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.busy_timeout_ms);
     while (true) {
       try {
-        txn_statements().begin->execute(true);
+        detail::sqlite_statement::run(*txn_statements().begin).execute();
         return;
       } catch (const soci::soci_error& e) {
         const std::string what = e.what();
@@ -767,10 +728,20 @@ class sqlite_storage {
     }
   }
 
-  void close_running_attempt(const std::string& id, long long t, attempt_outcome o, const std::string& why) {
+  /// Writes the record of job `id`'s running attempt (read off its row: number, worker,
+  /// start) as ended at `t` with outcome `o`, inside the caller's write transaction, before
+  /// the caller's update clears the row. False when the job is not processing (or, with an
+  /// `owner`, not leased to it): nothing was written.
+  bool close_running_attempt(const std::string& id, long long t, attempt_outcome o, const std::string& why,
+                             const std::string& owner = {}) {
     const std::string outcome(to_string(o));
-    sql_ << "UPDATE attempts SET finished_at = :t, outcome = :o, error = :e WHERE job_id = :id AND outcome = 'running'",
-        soci::use(t), soci::use(outcome), soci::use(why), soci::use(id);
+    soci::statement st = (sql_.prepare << "INSERT INTO attempts(job_id, number, worker, started_at, finished_at, outcome, error) "
+                                          "SELECT id, attempt_seq, lease_owner, COALESCE(attempt_started_at, updated_at), :t, :o, :e "
+                                          "FROM jobs WHERE id = :id AND state = 'processing' AND (:any = 1 OR lease_owner = :w)",
+                          soci::use(t), soci::use(outcome), soci::use(why), soci::use(id), soci::use(owner.empty() ? 1 : 0),
+                          soci::use(owner));
+    st.execute(true);
+    return st.get_affected_rows() == 1;
   }
 
   void migrate() {
@@ -829,6 +800,19 @@ class sqlite_storage {
       sql_ << "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL)";
       sql_ << "INSERT INTO counters(name, value) VALUES('job-ids', 0)";
       sql_ << "INSERT INTO schema_version(version) VALUES(3)";
+    }
+    if (version < 4) {
+      // The lean hot path: the running attempt moves onto the job row (its record is
+      // written once, when it ends), and no index keyed on updated_at or state is
+      // rewritten by every transition (purge and state lists scan; see
+      // docs/architecture.md, "SQLite hot path").
+      sql_ << "ALTER TABLE jobs ADD COLUMN attempt_started_at BIGINT";
+      sql_ << "UPDATE jobs SET attempt_started_at = (SELECT a.started_at FROM attempts a WHERE a.job_id = jobs.id AND "
+              "a.outcome = 'running' ORDER BY a.number DESC LIMIT 1) WHERE state = 'processing'";
+      sql_ << "DELETE FROM attempts WHERE outcome = 'running'";
+      sql_ << "DROP INDEX IF EXISTS jobs_updated";
+      sql_ << "DROP INDEX IF EXISTS jobs_state";
+      sql_ << "INSERT INTO schema_version(version) VALUES(4)";
     }
     sql_ << "PRAGMA user_version = " + std::to_string(schema_version);
     tx.commit();

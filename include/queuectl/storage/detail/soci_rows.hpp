@@ -98,31 +98,45 @@ inline constexpr const char* job_columns =
     "id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, timeout, "
     "env, cwd, created_at, updated_at, last_error, exit_code, lease_owner, lease_expires_at, seq";
 
-inline job job_from_row(const soci::row& r) {
+/// A job from the columns of job_columns, read through `r`: anything with text(i),
+/// integer(i), real(i) and opt_integer(i) (a SOCI row, or the SQLite hot path's statement).
+template <class Columns>
+job job_from_columns(const Columns& r) {
   job j;
-  j.id = row_text(r, 0);
-  j.command = row_text(r, 1);
-  j.executor = row_text(r, 2);
-  j.payload = row_text(r, 3);
-  j.queue = row_text(r, 4);
-  j.state = parse_job_state(row_text(r, 5)).value_or(job_state::pending);
-  j.attempts = static_cast<int>(row_int(r, 6));
-  j.recoveries = static_cast<int>(row_int(r, 7));
-  j.max_retries = static_cast<int>(row_int(r, 8));
-  j.priority = static_cast<int>(row_int(r, 9));
-  j.run_at = from_ms(row_int(r, 10));
-  j.timeout = row_double(r, 11);
-  j.env = env_from_json(row_text(r, 12));
-  j.cwd = row_text(r, 13);
-  j.created_at = from_ms(row_int(r, 14));
-  j.updated_at = from_ms(row_int(r, 15));
-  j.last_error = row_text(r, 16);
-  if (auto c = row_opt_int(r, 17)) j.exit_code = static_cast<int>(*c);
-  j.lease_owner = row_text(r, 18);
-  if (auto l = row_opt_int(r, 19)) j.lease_expires_at = from_ms(*l);
-  j.seq = row_int(r, 20);
+  j.id = r.text(0);
+  j.command = r.text(1);
+  j.executor = r.text(2);
+  j.payload = r.text(3);
+  j.queue = r.text(4);
+  j.state = parse_job_state(r.text(5)).value_or(job_state::pending);
+  j.attempts = static_cast<int>(r.integer(6));
+  j.recoveries = static_cast<int>(r.integer(7));
+  j.max_retries = static_cast<int>(r.integer(8));
+  j.priority = static_cast<int>(r.integer(9));
+  j.run_at = from_ms(r.integer(10));
+  j.timeout = r.real(11);
+  j.env = env_from_json(r.text(12));
+  j.cwd = r.text(13);
+  j.created_at = from_ms(r.integer(14));
+  j.updated_at = from_ms(r.integer(15));
+  j.last_error = r.text(16);
+  if (auto c = r.opt_integer(17)) j.exit_code = static_cast<int>(*c);
+  j.lease_owner = r.text(18);
+  if (auto l = r.opt_integer(19)) j.lease_expires_at = from_ms(*l);
+  j.seq = r.integer(20);
   return j;
 }
+
+/// A SOCI row read through the type-tolerant accessors above.
+struct soci_columns {
+  const soci::row& row;
+  std::string text(std::size_t i) const { return row_text(row, i); }
+  long long integer(std::size_t i) const { return row_int(row, i); }
+  double real(std::size_t i) const { return row_double(row, i); }
+  std::optional<long long> opt_integer(std::size_t i) const { return row_opt_int(row, i); }
+};
+
+inline job job_from_row(const soci::row& r) { return job_from_columns(soci_columns{r}); }
 
 /// Columns of the workers table in the order worker_from_row reads them.
 inline constexpr const char* worker_columns = "id, hostname, pid, slots, started_at, heartbeat_at, executors";
