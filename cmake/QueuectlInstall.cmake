@@ -3,7 +3,10 @@ include(CMakePackageConfigHelpers)
 set(QUEUECTL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/queuectl)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/queuectl DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-set(_queuectl_targets queuectl_core queuectl_sqlite)
+set(_queuectl_targets queuectl_core)
+if(TARGET queuectl_sqlite)  # configured with SOCI (CMakeLists.txt)
+  list(APPEND _queuectl_targets queuectl_sqlite)
+endif()
 if(TARGET queuectl_postgresql)
   list(APPEND _queuectl_targets queuectl_postgresql)
 endif()
@@ -14,9 +17,7 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/queuectlConfig.cmake.i
   ${PROJECT_BINARY_DIR}/queuectlConfig.cmake INSTALL_DESTINATION ${QUEUECTL_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/queuectlConfigVersion.cmake
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
-set(_queuectl_cmake_files ${PROJECT_BINARY_DIR}/queuectlConfig.cmake ${PROJECT_BINARY_DIR}/queuectlConfigVersion.cmake
-    ${PROJECT_SOURCE_DIR}/cmake/FindSOCI.cmake)
-if(EXISTS ${PROJECT_SOURCE_DIR}/cmake/QueuectlPlugin.cmake)
-  list(APPEND _queuectl_cmake_files ${PROJECT_SOURCE_DIR}/cmake/QueuectlPlugin.cmake)
-endif()
-install(FILES ${_queuectl_cmake_files} DESTINATION ${QUEUECTL_CMAKE_DIR})
+install(FILES ${PROJECT_BINARY_DIR}/queuectlConfig.cmake ${PROJECT_BINARY_DIR}/queuectlConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindSOCI.cmake ${PROJECT_SOURCE_DIR}/cmake/FindRapidJSON.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/QueuectlPlugin.cmake
+        DESTINATION ${QUEUECTL_CMAKE_DIR})
