@@ -284,14 +284,9 @@ class basic_queue {
   attempt_stats stats(std::optional<time_point> since = std::nullopt) { return storage_.stats(since); }
 
   /// Requeues every dead job (attempts and recoveries reset, due now); returns how many.
-  /// A job deleted or retried by another process meanwhile is not counted.
+  /// One statement on the SQL storages (bulk_dead_retry).
   std::size_t retry_dead_all() {
-    list_filter f;
-    f.state = job_state::dead;
-    f.limit = 0;
-    std::size_t n = 0;
-    for (const auto& j : storage_.list(f))
-      if (storage_.retry_dead(j.id, now())) ++n;
+    const std::size_t n = retry_all_dead_of(storage_, now());
     if (n) wake_.notify();
     return n;
   }

@@ -67,6 +67,30 @@ concept storage_policy =
       { s.stats(std::optional<time_point>{}) } -> std::same_as<attempt_stats>;
     };
 
+/// @brief Optional storage capability: requeue every dead job in one step (one statement
+/// in the SQL storages); returns how many. Without it basic_queue retries them one by one.
+template <class S>
+concept bulk_dead_retry = requires(S& s, time_point t) {
+  { s.retry_all_dead(t) } -> std::convertible_to<std::size_t>;
+};
+
+/// The dead jobs of `s` requeued at `t`: in one step where `s` can, else one by one (a job
+/// deleted or retried meanwhile by another process is not counted).
+template <storage_policy S>
+std::size_t retry_all_dead_of(S& s, time_point t) {
+  if constexpr (bulk_dead_retry<S>) {
+    return s.retry_all_dead(t);
+  } else {
+    list_filter f;
+    f.state = job_state::dead;
+    f.limit = 0;
+    std::size_t n = 0;
+    for (const auto& j : s.list(f))
+      if (s.retry_dead(j.id, t)) ++n;
+    return n;
+  }
+}
+
 /// @brief How long to wait before the next attempt after the n-th failed one (n ≥ 1).
 template <class B>
 concept backoff_policy = std::copy_constructible<B> && requires(const B& b, int failed_attempts) {

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "printers.hpp"
+#include "queuectl/executor/function_executor.hpp"
+#include "queuectl/sqlite_queue.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
 
 using namespace queuectl;
@@ -300,3 +302,16 @@ BOOST_AUTO_TEST_CASE(exactly_once_across_two_processes_of_four_threads) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(make_sqlite_queue_opens_the_file_and_runs_jobs) {
+  temp_dir d;
+  const std::string db = (d.path / "made.db").string();
+  {
+    auto q = make_sqlite_queue(db, noop_executor{});
+    static_assert(std::is_same_v<decltype(q), sqlite_queue<noop_executor>>);
+    q.enqueue(job_spec{.id = "a", .command = "x"});
+    BOOST_TEST(q.run_once("w"));
+  }
+  auto again = make_sqlite_queue(db, noop_executor{}, exponential_backoff{}, sqlite_options{.read_only = true});
+  BOOST_TEST((again.get("a").state == job_state::completed));
+}

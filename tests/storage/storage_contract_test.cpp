@@ -429,6 +429,28 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(retry_dead_resets_and_keeps_history, F, fixtures) 
   BOOST_TEST(at[1].number == 2);
 }
 
+// Every storage here requeues all dead jobs in one step, and touches nothing else.
+BOOST_AUTO_TEST_CASE_TEMPLATE(retry_all_dead_requeues_exactly_the_dead_jobs, F, fixtures) {
+  F f;
+  static_assert(bulk_dead_retry<std::remove_reference_t<decltype(f.storage())>>);
+  f.storage().insert({make_job("d1"), make_job("d2"), make_job("ok"), make_job("running"), make_job("waiting")});
+  BOOST_REQUIRE(f.storage().claim(claim_of("w", 4)).size() == 4u);
+  f.storage().finish(finish_of("d1", "w", job_state::dead));
+  f.storage().finish(finish_of("d2", "w", job_state::dead));
+  f.storage().finish(finish_of("ok", "w", job_state::completed));
+  BOOST_TEST(f.storage().retry_all_dead(t0 + 3s) == 2u);
+  for (const char* id : {"d1", "d2"}) {
+    const auto j = *f.storage().get(id);
+    BOOST_TEST((j.state == job_state::pending), id);
+    BOOST_TEST(j.attempts == 0, id);
+    BOOST_TEST((j.run_at == t0 + 3s), id);
+  }
+  BOOST_TEST((f.storage().get("ok")->state == job_state::completed));
+  BOOST_TEST((f.storage().get("running")->state == job_state::processing));
+  BOOST_TEST((f.storage().get("waiting")->state == job_state::pending));
+  BOOST_TEST(f.storage().retry_all_dead(t0 + 4s) == 0u);  // none left
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(remove_and_purge, F, fixtures) {
   F f;
   f.storage().insert({make_job("done-old"), make_job("done-new"), make_job("running"), make_job("waiting")});

@@ -639,3 +639,21 @@ BOOST_AUTO_TEST_CASE(shutdown_stays_bounded_with_a_stuck_executor) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The factories deduce the queue's type from its executor (and backoff): nothing is named
+// twice, and the queue they return is the one the alias spells.
+BOOST_AUTO_TEST_CASE(make_memory_queue_deduces_the_type_and_runs_jobs) {
+  int runs = 0;
+  auto q = make_memory_queue(function_executor{[&](const job&) {
+    ++runs;
+    return true;
+  }});
+  static_assert(std::is_same_v<decltype(q)::backoff_type, exponential_backoff>);
+  q.enqueue(job_spec{.id = "a", .command = "x"});
+  BOOST_TEST(q.run_once("w"));
+  BOOST_TEST(runs == 1);
+  BOOST_TEST((q.get("a").state == job_state::completed));
+
+  auto fixed = make_memory_queue(noop_executor{}, constant_backoff{});
+  static_assert(std::is_same_v<decltype(fixed), memory_queue<noop_executor, constant_backoff>>);
+}

@@ -46,6 +46,7 @@ class any_storage {
   reclaim_result reclaim_expired(time_point t, int max_recoveries) { return impl_->reclaim_expired(t, max_recoveries); }
   bool cancel(std::string_view id, time_point t) { return impl_->cancel(id, t); }
   bool retry_dead(std::string_view id, time_point t) { return impl_->retry_dead(id, t); }
+  std::size_t retry_all_dead(time_point t) { return impl_->retry_all_dead(t); }
   bool remove(std::string_view id) { return impl_->remove(id); }
   bool update_job(const job_update& u) { return impl_->update_job(u); }
   reset_result reset_jobs(bool force) { return impl_->reset_jobs(force); }
@@ -79,6 +80,7 @@ class any_storage {
     virtual reclaim_result reclaim_expired(time_point, int) = 0;
     virtual bool cancel(std::string_view, time_point) = 0;
     virtual bool retry_dead(std::string_view, time_point) = 0;
+    virtual std::size_t retry_all_dead(time_point) = 0;
     virtual bool remove(std::string_view) = 0;
     virtual bool update_job(const job_update&) = 0;
     virtual reset_result reset_jobs(bool) = 0;
@@ -113,6 +115,7 @@ class any_storage {
     reclaim_result reclaim_expired(time_point t, int n) override { return s->reclaim_expired(t, n); }
     bool cancel(std::string_view id, time_point t) override { return s->cancel(id, t); }
     bool retry_dead(std::string_view id, time_point t) override { return s->retry_dead(id, t); }
+    std::size_t retry_all_dead(time_point t) override { return retry_all_dead_of(*s, t); }
     bool remove(std::string_view id) override { return s->remove(id); }
     bool update_job(const job_update& u) override { return s->update_job(u); }
     reset_result reset_jobs(bool force) override { return s->reset_jobs(force); }

@@ -184,14 +184,19 @@ class memory_storage {
     std::lock_guard lock(mu_);
     job* j = find(id);
     if (!j || j->state != job_state::dead) return false;
-    j->state = job_state::pending;
-    j->attempts = 0;
-    j->recoveries = 0;
-    j->run_at = now;
-    j->updated_at = now;
-    j->exit_code.reset();
-    schedule(*j);
+    requeue_dead(*j, now);
     return true;
+  }
+
+  std::size_t retry_all_dead(time_point now) {
+    std::lock_guard lock(mu_);
+    std::size_t n = 0;
+    for (auto& [_, j] : jobs_)
+      if (j.state == job_state::dead) {
+        requeue_dead(j, now);
+        ++n;
+      }
+    return n;
   }
 
   bool remove(std::string_view id) {
@@ -426,6 +431,16 @@ class memory_storage {
       order_.emplace(it->second.seq, it->first);
       if (claimable(it->second.state)) schedule(it->second);
     }
+  }
+
+  void requeue_dead(job& j, time_point now) {
+    j.state = job_state::pending;
+    j.attempts = 0;
+    j.recoveries = 0;
+    j.run_at = now;
+    j.updated_at = now;
+    j.exit_code.reset();
+    schedule(j);
   }
 
   job* find(std::string_view id) {

@@ -408,15 +408,26 @@ class postgresql_storage {
       const std::string i(id);
       const long long t = db(now);
       soci::statement up(l.sql);
-      one_time(up,
-               "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, updated_at = :t, "
-               "exit_code = NULL WHERE id = :id AND state = 'dead'",
-               soci::use(t, "t"), soci::use(i, "id"));
+      one_time(up, std::string(detail::retry_dead_sql) + " AND id = :id", soci::use(t, "t"), soci::use(i, "id"));
       up.execute(true);
       if (up.get_affected_rows() != 1) return false;
       send_notify(l.sql);
       tx.commit();
       return true;
+    });
+  }
+
+  std::size_t retry_all_dead(time_point now) {
+    return run([&](leased& l) {
+      txn tx(l.sql);
+      const long long t = db(now);
+      soci::statement up(l.sql);
+      one_time(up, detail::retry_dead_sql, soci::use(t, "t"));
+      up.execute(true);
+      const auto n = static_cast<std::size_t>(up.get_affected_rows());
+      if (n) send_notify(l.sql);
+      tx.commit();
+      return n;
     });
   }
 

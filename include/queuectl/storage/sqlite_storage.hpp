@@ -312,11 +312,18 @@ class sqlite_storage {
     return locked([&] {
       const std::string i(id);
       const long long t = to_ms(now);
-      soci::statement up = (sql_.prepare << "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, "
-                                            "updated_at = :t2, exit_code = NULL WHERE id = :id AND state = 'dead'",
-                            soci::use(t), soci::use(t), soci::use(i));
+      soci::statement up = (sql_.prepare << detail::retry_dead_sql << " AND id = :id", soci::use(t, "t"), soci::use(i, "id"));
       up.execute(true);
       return up.get_affected_rows() == 1;
+    });
+  }
+
+  std::size_t retry_all_dead(time_point now) {
+    return locked([&] {
+      const long long t = to_ms(now);
+      soci::statement up = (sql_.prepare << detail::retry_dead_sql, soci::use(t, "t"));
+      up.execute(true);
+      return static_cast<std::size_t>(up.get_affected_rows());
     });
   }
 
