@@ -22,7 +22,9 @@
 
 #include "queuectl/execution_context.hpp"
 #include "queuectl/job.hpp"
+#include "queuectl/storage_types.hpp"
 #include "queuectl/time.hpp"
+#include "queuectl/wake_signal.hpp"
 
 namespace queuectl {
 
@@ -83,7 +85,27 @@ struct worker_pool_options {
 /// stops running jobs and hands them back as not attempted. join() waits for the slots;
 /// abandoned calls get at most another `abandon_grace` and are then left detached (their
 /// executor must outlive them: a process exits instead, see stuck_calls()).
-template <class Queue>
+/// @brief What worker_pool needs of a queue: basic_queue satisfies it, as does a facade
+/// over one (for instance, one that adds metrics or tracing around each call).
+template <class Q>
+concept queue_like = requires(Q& q, const job& j, const std::string& s, const execution_context& ctx,
+                              const attempt_result& r, std::vector<std::string> queues,
+                              std::optional<std::vector<std::string>> executors) {
+  { q.claim(std::size_t{1}, s, queues, executors) } -> std::same_as<std::vector<job>>;
+  { q.next_due(queues, executors) } -> std::same_as<std::optional<time_point>>;
+  { q.execute(j, ctx) } -> std::same_as<attempt_result>;
+  { q.report(j, s, r) } -> std::same_as<bool>;
+  { q.heartbeat(s, s) } -> std::same_as<bool>;
+  { q.release(s, s) } -> std::same_as<bool>;
+  q.reclaim_expired();
+  { q.find(s) } -> std::same_as<std::optional<job>>;
+  { q.config().poll_interval_ms } -> std::convertible_to<long long>;
+  { q.lease_length() } -> std::convertible_to<milliseconds>;
+  { q.effective_timeout(j) } -> std::convertible_to<double>;
+  { q.wake() } -> std::same_as<wake_signal&>;
+};
+
+template <queue_like Queue>
 class worker_pool {
  public:
   worker_pool(Queue& queue, worker_pool_options opts) : queue_(queue), opts_(std::move(opts)) {}

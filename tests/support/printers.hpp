@@ -1,13 +1,5 @@
-// Lets Boost.Test print queuectl enums in failure messages.
+// Lets Boost.Test print queuectl enums in failure messages (the installed header, so that
+// user tests of the storage contract print the same).
 #pragma once
 
-#include <ostream>
-
-#include "queuectl/error.hpp"
-#include "queuectl/job.hpp"
-
-namespace queuectl {
-inline std::ostream& operator<<(std::ostream& os, job_state s) { return os << to_string(s); }
-inline std::ostream& operator<<(std::ostream& os, attempt_outcome o) { return os << to_string(o); }
-inline std::ostream& operator<<(std::ostream& os, error_kind k) { return os << static_cast<int>(k); }
-}  // namespace queuectl
+#include "queuectl/testing/printers.hpp"

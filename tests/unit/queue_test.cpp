@@ -657,3 +657,7 @@ BOOST_AUTO_TEST_CASE(make_memory_queue_deduces_the_type_and_runs_jobs) {
   auto fixed = make_memory_queue(noop_executor{}, constant_backoff{});
   static_assert(std::is_same_v<decltype(fixed), memory_queue<noop_executor, constant_backoff>>);
 }
+
+// worker_pool takes any queue_like type: basic_queue over each storage is one.
+static_assert(queue_like<basic_queue<memory_storage_mt, exponential_backoff, noop_executor>>);
+static_assert(!queue_like<memory_storage_mt>);
