@@ -58,7 +58,7 @@ class memory_storage {
     promote_due(to_ms(req.now));
     std::vector<job> out;
     for (auto it = due_.begin(); it != due_.end() && out.size() < req.max_jobs;) {
-      job& j = jobs_.at(it->second);
+      job& j = *it->second;
       if (!matches(req, j)) {
         ++it;
         continue;
@@ -84,14 +84,13 @@ class memory_storage {
   std::optional<time_point> next_due(const claim_request& req) {
     std::lock_guard lock(mu_);
     std::optional<time_point> best;
-    auto consider = [&](const std::string& id) {
-      const job& j = jobs_.at(id);
+    auto consider = [&](const job& j) {
       if (matches(req, j) && (!best || j.run_at < *best)) best = j.run_at;
     };
-    for (const auto& [_, id] : due_) consider(id);
-    for (const auto& [_, id] : scheduled_) {  // in run_at order: the first match is their earliest
-      if (best && jobs_.at(id).run_at >= *best) break;
-      consider(id);
+    for (const auto& [_, j] : due_) consider(*j);
+    for (const auto& [_, j] : scheduled_) {  // in run_at order: the first match is their earliest
+      if (best && j->run_at >= *best) break;
+      consider(*j);
     }
     return best;
   }
@@ -265,8 +264,8 @@ class memory_storage {
     std::lock_guard lock(mu_);
     std::vector<job> out;
     std::size_t skipped = 0;
-    auto visit = [&](const std::string& id) {
-      const job& j = jobs_.at(id);
+    auto visit = [&](const job* jp) {
+      const job& j = *jp;
       if (f.state && j.state != *f.state) return true;
       if (f.queue && j.queue != *f.queue) return true;
       if (skipped < f.offset) {
@@ -403,7 +402,7 @@ class memory_storage {
   static due_key due_key_of(const job& j) { return {-j.priority, to_ms(j.run_at), j.seq}; }
   static scheduled_key scheduled_key_of(const job& j) { return {to_ms(j.run_at), j.seq}; }
 
-  void schedule(const job& j) { scheduled_.emplace(scheduled_key_of(j), j.id); }
+  void schedule(job& j) { scheduled_.emplace(scheduled_key_of(j), &j); }
   void unschedule(const job& j) {
     scheduled_.erase(scheduled_key_of(j));
     due_.erase(due_key_of(j));
@@ -411,8 +410,7 @@ class memory_storage {
   void promote_due(std::int64_t now_ms) {
     auto it = scheduled_.begin();
     while (it != scheduled_.end() && std::get<0>(it->first) <= now_ms) {
-      const job& j = jobs_.at(it->second);
-      due_.emplace(due_key_of(j), j.id);
+      due_.emplace(due_key_of(*it->second), it->second);
       it = scheduled_.erase(it);
     }
   }
@@ -428,7 +426,7 @@ class memory_storage {
       job j = in;
       j.seq = ++next_seq_;
       auto [it, _] = jobs_.emplace(j.id, std::move(j));
-      order_.emplace(it->second.seq, it->first);
+      order_.emplace(it->second.seq, &it->second);
       if (claimable(it->second.state)) schedule(it->second);
     }
   }
@@ -480,9 +478,11 @@ class memory_storage {
   std::int64_t next_seq_ = 0;
   std::int64_t id_counter_ = 0;  // the last N given by insert_sequential
   std::unordered_map<std::string, job> jobs_;
-  std::map<std::int64_t, std::string> order_;  // seq → id, for FIFO listing
-  std::map<due_key, std::string> due_;
-  std::map<scheduled_key, std::string> scheduled_;
+  // The indexes point into jobs_: its elements keep their address until erased (rehashing
+  // moves no node), and erase() unlinks a job from every index first.
+  std::map<std::int64_t, job*> order_;  // seq → job, for FIFO listing
+  std::map<due_key, job*> due_;
+  std::map<scheduled_key, job*> scheduled_;
   std::unordered_map<std::string, std::vector<attempt_record>> attempts_;
   std::map<std::string, std::string> config_;
   std::map<std::string, worker_info> workers_;
