@@ -2,17 +2,10 @@
 /// @brief Storage in one SQLite file through SOCI, shared safely by threads and processes.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,7 +13,6 @@
 #include <string>
 #include <thread>
 #include <type_traits>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -29,6 +21,8 @@
 #include "queuectl/storage/detail/job_update_sql.hpp"
 #include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
+#include "queuectl/storage/detail/sqlite_file.hpp"
+#include "queuectl/storage/detail/sqlite_schema.hpp"
 #include "queuectl/storage/detail/sqlite_statement.hpp"
 
 namespace queuectl {
@@ -68,17 +62,17 @@ class sqlite_storage {
 
   explicit sqlite_storage(std::string path, sqlite_options opts = {}) : path_(std::move(path)), opts_(std::move(opts)) {
     if (opts_.read_only) {
-      check_regular_file();
+      detail::sqlite_check_regular_file(path_);
       open_read_only();
       return;
     }
-    create_private_file();
+    detail::sqlite_create_private_file(path_);
     wrap([&] {
       // A file that is not a database is reported after a few attempts rather than retried
       // for ever by a host (a busy lock is not such a failure: it waits in busy_timeout).
       for (int attempt = 1;; ++attempt) {
         try {
-          sql_.open(soci::sqlite3, "db=" + quoted(path_) + " timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
+          sql_.open(soci::sqlite3, "db=" + detail::sqlite_quoted(path_) + " timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
           sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
           exec_retrying("PRAGMA journal_mode=WAL");
           const std::string sync = opts_.synchronous == "FULL" ? "FULL" : opts_.synchronous == "OFF" ? "OFF" : "NORMAL";
@@ -86,7 +80,7 @@ class sqlite_storage {
           migrate();
           return;
         } catch (const soci::soci_error& e) {
-          if (!is_not_a_database(e.what())) throw;
+          if (!detail::sqlite_is_not_a_database(e.what())) throw;
           sql_.close();
           if (attempt >= std::max(1, opts_.corrupt_attempts))
             throw error(error_kind::storage, "queuectl.storage.corrupt",
@@ -768,75 +762,9 @@ class sqlite_storage {
       throw error(error_kind::storage, "queuectl.storage.schema_too_new",
                   path_ + " has schema version " + std::to_string(version) + "; this queuectl understands up to " +
                       std::to_string(schema_version) + ": upgrade queuectl");
-    if (version < 1) {  // the version-1 schema; later versions change it step by step below
-      sql_ << "CREATE TABLE jobs("
-              "seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, command TEXT NOT NULL, "
-              "executor TEXT NOT NULL, payload TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL, "
-              "attempts INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0, "
-              "attempt_seq INTEGER NOT NULL DEFAULT 0, max_retries INTEGER NOT NULL, priority INTEGER NOT NULL, "
-              "run_at BIGINT NOT NULL, timeout REAL NOT NULL, env TEXT NOT NULL, cwd TEXT NOT NULL, "
-              "created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_error TEXT NOT NULL DEFAULT '', "
-              "exit_code INTEGER, lease_owner TEXT NOT NULL DEFAULT '', lease_expires_at BIGINT)";
-      // Only claimable jobs are in the claim index, so history does not slow claims down;
-      // the claim names it (INDEXED BY) so the planner cannot prefer a state index + sort.
-      sql_ << "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq) WHERE state IN ('pending', 'failed')";
-      sql_ << "CREATE INDEX jobs_state ON jobs(state, seq)";
-      sql_ << "CREATE INDEX jobs_queue ON jobs(queue, seq)";
-      sql_ << "CREATE INDEX jobs_lease ON jobs(lease_expires_at) WHERE state = 'processing'";
-      sql_ << "CREATE INDEX jobs_updated ON jobs(state, updated_at)";
-      sql_ << "CREATE TABLE attempts(job_id TEXT NOT NULL, number INTEGER NOT NULL, worker TEXT NOT NULL, "
-              "started_at BIGINT NOT NULL, finished_at BIGINT, outcome TEXT NOT NULL, exit_code INTEGER, "
-              "output TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', PRIMARY KEY(job_id, number)) WITHOUT ROWID";
-      sql_ << "CREATE INDEX attempts_finished ON attempts(finished_at) WHERE finished_at IS NOT NULL";
-      sql_ << "CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
-      sql_ << "CREATE TABLE workers(id TEXT PRIMARY KEY, hostname TEXT NOT NULL, pid BIGINT NOT NULL, "
-              "slots INTEGER NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)";
-      sql_ << "INSERT INTO schema_version(version) VALUES(1)";
-    }
-    if (version < 2) {
-      // Executor-aware claims: workers record the executors they claim for (NULL: any),
-      // and the claim index carries `executor` so the claim's executor test reads the
-      // index only.
-      sql_ << "ALTER TABLE workers ADD COLUMN executors TEXT";
-      sql_ << "DROP INDEX jobs_claim";
-      sql_ << "CREATE INDEX jobs_claim ON jobs(priority DESC, run_at, seq, executor) WHERE state IN ('pending', 'failed')";
-      sql_ << "INSERT INTO schema_version(version) VALUES(2)";
-    }
-    if (version < 3) {
-      // Sequential job ids (config job-ids): the last number given, one row per counter.
-      sql_ << "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL)";
-      sql_ << "INSERT INTO counters(name, value) VALUES('job-ids', 0)";
-      sql_ << "INSERT INTO schema_version(version) VALUES(3)";
-    }
-    if (version < 4) {
-      // The lean hot path: the running attempt moves onto the job row (its record is
-      // written once, when it ends), and no index keyed on updated_at or state is
-      // rewritten by every transition (purge and state lists scan; see
-      // docs/architecture.md, "SQLite hot path").
-      sql_ << "ALTER TABLE jobs ADD COLUMN attempt_started_at BIGINT";
-      sql_ << "UPDATE jobs SET attempt_started_at = (SELECT a.started_at FROM attempts a WHERE a.job_id = jobs.id AND "
-              "a.outcome = 'running' ORDER BY a.number DESC LIMIT 1) WHERE state = 'processing'";
-      sql_ << "DELETE FROM attempts WHERE outcome = 'running'";
-      sql_ << "DROP INDEX IF EXISTS jobs_updated";
-      sql_ << "DROP INDEX IF EXISTS jobs_state";
-      sql_ << "INSERT INTO schema_version(version) VALUES(4)";
-    }
+    detail::sqlite_schema_steps(sql_, version);
     sql_ << "PRAGMA user_version = " + std::to_string(schema_version);
     tx.commit();
-  }
-
-  static bool is_not_a_database(const std::string& what) {
-    return what.find("not a database") != std::string::npos || what.find("malformed") != std::string::npos ||
-           what.find("corrupt") != std::string::npos;
-  }
-
-  void check_regular_file() const {
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0)
-      throw error(error_kind::not_found, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode))
-      throw error(error_kind::invalid_input, "queuectl.storage.not_a_file",
-                  path_ + " is not a regular file (a directory, device, FIFO or socket)");
   }
 
   /// read_only: the file as it is, or — when the -shm beside it cannot be created (a
@@ -844,7 +772,7 @@ class sqlite_storage {
   void open_read_only() {
     wrap([&] {
       try {
-        sql_.open(soci::sqlite3, "db=" + quoted(path_) + " readonly=1 timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
+        sql_.open(soci::sqlite3, "db=" + detail::sqlite_quoted(path_) + " readonly=1 timeout=" + std::to_string(std::max(1, opts_.busy_timeout_ms / 1000)));
         sql_ << "PRAGMA busy_timeout=" << opts_.busy_timeout_ms;
         check_schema_read_only();
         return;
@@ -853,17 +781,7 @@ class sqlite_storage {
         if (what.find("readonly") == std::string::npos && what.find("unable to open") == std::string::npos) throw;
         sql_.close();
       }
-      std::string uri = "file:";
-      for (unsigned char c : std::filesystem::absolute(path_).string()) {
-        if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-') {
-          uri += static_cast<char>(c);
-        } else {
-          char esc[4];
-          std::snprintf(esc, sizeof esc, "%%%02X", c);
-          uri += esc;
-        }
-      }
-      sql_.open(soci::sqlite3, "db=" + quoted(uri + "?immutable=1") + " readonly=1");
+      sql_.open(soci::sqlite3, "db=" + detail::sqlite_quoted(detail::sqlite_immutable_uri(path_)) + " readonly=1");
       check_schema_read_only();
     });
   }
@@ -875,43 +793,6 @@ class sqlite_storage {
       throw error(error_kind::storage, "queuectl.storage.read_only_schema",
                   path_ + " has schema version " + std::to_string(header_version) + ", this queuectl needs " +
                       std::to_string(schema_version) + ": open it once with write access to migrate it");
-  }
-
-  /// Creates the file 0600 (and its directory 0700) before SQLite does, so the queue —
-  /// commands, environments, output — is private to its owner.
-  void create_private_file() {
-    const std::filesystem::path p(path_);
-    if (p.has_parent_path() && !std::filesystem::exists(p.parent_path())) {
-      std::error_code ec;
-      std::filesystem::create_directories(p.parent_path(), ec);
-      if (!ec) ::chmod(p.parent_path().c_str(), 0700);
-    }
-    // Only a file that does not exist yet is created (0600) here. An existing one must not
-    // be opened outside SQLite: closing any descriptor of a file drops every POSIX lock this
-    // process holds on it, including those of other connections in the process, and
-    // another process could then delete the WAL under them.
-    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::close(fd);
-      return;
-    }
-    if (errno != EEXIST)
-      throw error(error_kind::storage, "queuectl.storage.open", "cannot open " + path_ + ": " + std::strerror(errno));
-    // stat(), not open(): a device or FIFO would get SQLite's -journal/-wal files beside it
-    // (/dev/null-journal) or block the open; only a regular file is a database.
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-      throw error(error_kind::invalid_input, "queuectl.storage.not_a_file",
-                  path_ + " is not a regular file (a directory, device, FIFO or socket)");
-  }
-
-  static std::string quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "\"";
   }
 
   std::string path_;
