@@ -65,7 +65,11 @@ class metrics_storage {
   std::optional<job> get(std::string_view id) { return timed("read", [&] { return inner_->get(id); }); }
   std::vector<job> list(const list_filter& f) { return timed("read", [&] { return inner_->list(f); }); }
   state_counts counts() { return timed("read", [&] { return inner_->counts(); }); }
-  std::map<std::string, state_counts> counts_by_queue() { return timed("read", [&] { return inner_->counts_by_queue(); }); }
+  std::map<std::string, state_counts> counts_by_queue()
+    requires counts_per_queue<S>
+  {
+    return timed("read", [&] { return inner_->counts_by_queue(); });
+  }
   std::map<std::string, std::size_t> waiting_by_executor() {
     return timed("read", [&] { return inner_->waiting_by_executor(); });
   }
@@ -83,7 +87,11 @@ class metrics_storage {
   void upsert_worker(const worker_info& w) { timed("workers", [&] { inner_->upsert_worker(w); }); }
   void remove_worker(std::string_view id) { timed("workers", [&] { inner_->remove_worker(id); }); }
   std::vector<worker_info> workers() { return timed("workers", [&] { return inner_->workers(); }); }
-  attempt_stats stats(std::optional<time_point> since) { return timed("stats", [&] { return inner_->stats(since); }); }
+  attempt_stats stats(std::optional<time_point> since)
+    requires attempt_statistics<S>
+  {
+    return timed("stats", [&] { return inner_->stats(since); });
+  }
 
  private:
   /// Runs `f`, then adds its call and duration to `op` (also when it throws).

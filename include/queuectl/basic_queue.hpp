@@ -281,7 +281,12 @@ class basic_queue {
   state_counts counts() { return storage_.counts(); }
   std::vector<attempt_record> attempts(const std::string& id) { return storage_.attempts(id); }
   std::size_t purge(const purge_filter& f = {}) { return storage_.purge(f); }
-  attempt_stats stats(std::optional<time_point> since = std::nullopt) { return storage_.stats(since); }
+  /// Finished attempts since `since` (all when nullopt); storages with attempt_statistics.
+  attempt_stats stats(std::optional<time_point> since = std::nullopt)
+    requires attempt_statistics<Storage>
+  {
+    return storage_.stats(since);
+  }
 
   /// Requeues every dead job (attempts and recoveries reset, due now); returns how many.
   /// One statement on the SQL storages (bulk_dead_retry).
@@ -294,7 +299,11 @@ class basic_queue {
   // ---- what the apps read and register (so none reaches past the queue) -------------
 
   /// Job counts per queue name.
-  std::map<std::string, state_counts> counts_by_queue() { return storage_.counts_by_queue(); }
+  std::map<std::string, state_counts> counts_by_queue()
+    requires counts_per_queue<Storage>
+  {
+    return storage_.counts_by_queue();
+  }
   /// Jobs waiting to run (pending or failed), per executor.
   std::map<std::string, std::size_t> waiting_by_executor() { return storage_.waiting_by_executor(); }
   /// The registered workers (live or not: the caller applies the liveness rule).

@@ -15,15 +15,15 @@
 
 namespace queuectl {
 
-/// @brief Where jobs live. Every operation is atomic; `claim` never hands one job to two owners.
-///
-/// Implementations: memory_storage (in-process), sqlite_storage (SOCI-SQLite, many processes),
-/// postgresql_storage (SOCI-PostgreSQL, many hosts). Errors are thrown as queuectl::error.
+/// @brief The jobs and their attempts: the lifecycle and the queries basic_queue needs.
+/// Every operation is atomic; `claim` never hands one job to two owners. Errors are
+/// thrown as queuectl::error.
 template <class S>
-concept storage_policy =
-    requires(S& s, const std::vector<job>& jobs, const claim_request& claim, const finish_request& finish,
-             const list_filter& filter, const purge_filter& purge, const worker_info& worker, std::string_view id,
-             time_point t, int limit, std::vector<job>& numbered, const job_update& update, bool force) {
+concept job_store =
+    requires(S& s, const std::vector<job>& jobs, std::vector<job>& numbered, const claim_request& claim,
+             const finish_request& finish, const list_filter& filter, const purge_filter& purge,
+             const job_update& update, std::string_view job_id, std::string_view owner, time_point t,
+             int max_recoveries, bool force) {
       { s.insert(jobs) } -> std::same_as<void>;  // one transaction; duplicate id: error_kind::conflict
       // As insert; each job with an empty id first gets the next free `job<N>` (N from a
       // counter the storage keeps, incremented in the same transaction; ids in use are
@@ -33,39 +33,69 @@ concept storage_policy =
       // Earliest run_at of a job `claim` could take (its queue and executor filters; its
       // `now` is ignored); nullopt when none waits. Idle workers sleep until then.
       { s.next_due(claim) } -> std::same_as<std::optional<time_point>>;
-      { s.renew_lease(id, id, t) } -> std::same_as<bool>;  // false: lease lost or job canceled
-      { s.finish(finish) } -> std::same_as<bool>;          // false: the owner no longer holds the lease
-      { s.release(id, id, t) } -> std::same_as<bool>;      // hand back, attempt not counted
-      { s.reclaim_expired(t, limit) } -> std::same_as<reclaim_result>;
-      { s.cancel(id, t) } -> std::same_as<bool>;
-      { s.retry_dead(id, t) } -> std::same_as<bool>;
-      { s.remove(id) } -> std::same_as<bool>;  // delete a job that is not processing
+      { s.renew_lease(job_id, owner, t) } -> std::same_as<bool>;  // false: lease lost or job canceled
+      { s.finish(finish) } -> std::same_as<bool>;  // false: the owner no longer holds the lease
+      { s.release(job_id, owner, t) } -> std::same_as<bool>;  // hand back, attempt not counted
+      { s.reclaim_expired(t, max_recoveries) } -> std::same_as<reclaim_result>;
+      { s.cancel(job_id, t) } -> std::same_as<bool>;
+      { s.retry_dead(job_id, t) } -> std::same_as<bool>;
+      { s.remove(job_id) } -> std::same_as<bool>;  // delete a job that is not processing
       // Applies update.set in one atomic step if the job is in update.expected (which is
       // never processing); false (nothing written) otherwise or for an unknown id.
       { s.update_job(update) } -> std::same_as<bool>;
       // Deletes every job and attempt record (config, workers and the id counter stay), in
       // one atomic step: refused (nothing deleted) when a job is processing, unless force.
       { s.reset_jobs(force) } -> std::same_as<reset_result>;
-      { s.get(id) } -> std::same_as<std::optional<job>>;
+      { s.get(job_id) } -> std::same_as<std::optional<job>>;
       { s.list(filter) } -> std::same_as<std::vector<job>>;
       { s.counts() } -> std::same_as<state_counts>;
-      { s.counts_by_queue() } -> std::same_as<std::map<std::string, state_counts>>;
       // Jobs waiting to run (pending or failed), per executor: what `status` compares with
       // the executors of the live workers.
       { s.waiting_by_executor() } -> std::same_as<std::map<std::string, std::size_t>>;
-      { s.attempts(id) } -> std::same_as<std::vector<attempt_record>>;
+      { s.attempts(job_id) } -> std::same_as<std::vector<attempt_record>>;
       { s.purge(purge) } -> std::same_as<std::size_t>;
-      { s.get_config(id) } -> std::same_as<std::optional<std::string>>;
-      { s.set_config(id, id) } -> std::same_as<void>;
-      // Several settings in one transaction: all are stored or none (`config set --KEY …`).
-      { s.set_config_entries(std::map<std::string, std::string>{}) } -> std::same_as<void>;
-      { s.config_entries() } -> std::same_as<std::map<std::string, std::string>>;
-      { s.reset_config() } -> std::same_as<void>;
-      { s.upsert_worker(worker) } -> std::same_as<void>;
-      { s.remove_worker(id) } -> std::same_as<void>;
-      { s.workers() } -> std::same_as<std::vector<worker_info>>;
-      { s.stats(std::optional<time_point>{}) } -> std::same_as<attempt_stats>;
     };
+
+/// @brief The persisted settings (docs/cli.md, "Config"): a key–value store.
+template <class S>
+concept config_store = requires(S& s, std::string_view key, std::string_view value,
+                                const std::map<std::string, std::string>& entries) {
+  { s.get_config(key) } -> std::same_as<std::optional<std::string>>;
+  { s.set_config(key, value) } -> std::same_as<void>;
+  // Several settings in one transaction: all are stored or none (`config set --KEY …`).
+  { s.set_config_entries(entries) } -> std::same_as<void>;
+  { s.config_entries() } -> std::same_as<std::map<std::string, std::string>>;
+  { s.reset_config() } -> std::same_as<void>;
+};
+
+/// @brief The hosts and processes that run workers (status, the dashboard's Workers).
+template <class S>
+concept worker_registry = requires(S& s, const worker_info& worker, std::string_view worker_id) {
+  { s.upsert_worker(worker) } -> std::same_as<void>;
+  { s.remove_worker(worker_id) } -> std::same_as<void>;
+  { s.workers() } -> std::same_as<std::vector<worker_info>>;
+};
+
+/// @brief Where jobs live: exactly what basic_queue needs of a storage.
+///
+/// Implementations: memory_storage (in-process), sqlite_storage (SOCI-SQLite, many
+/// processes), postgresql_storage (SOCI-PostgreSQL, many hosts), any_storage (chosen at run
+/// time). Each passes queuectl/testing/storage_contract.hpp.
+template <class S>
+concept storage_policy = job_store<S> && config_store<S> && worker_registry<S>;
+
+/// @brief Optional storage capability: success/failure counts and durations of finished
+/// attempts (basic_queue::stats, the dashboard, `metrics`).
+template <class S>
+concept attempt_statistics = requires(S& s, std::optional<time_point> since) {
+  { s.stats(since) } -> std::same_as<attempt_stats>;
+};
+
+/// @brief Optional storage capability: job counts per queue and state.
+template <class S>
+concept counts_per_queue = requires(S& s) {
+  { s.counts_by_queue() } -> std::same_as<std::map<std::string, state_counts>>;
+};
 
 /// @brief Optional storage capability: requeue every dead job in one step (one statement
 /// in the SQL storages); returns how many. Without it basic_queue retries them one by one.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/error.hpp"
 
 namespace queuectl {
 
@@ -122,7 +123,17 @@ class any_storage {
     std::optional<job> get(std::string_view id) override { return s->get(id); }
     std::vector<job> list(const list_filter& f) override { return s->list(f); }
     state_counts counts() override { return s->counts(); }
-    std::map<std::string, state_counts> counts_by_queue() override { return s->counts_by_queue(); }
+    std::map<std::string, state_counts> counts_by_queue() override {
+      if constexpr (counts_per_queue<S>) {
+        return s->counts_by_queue();
+      } else {  // from the jobs themselves
+        list_filter all;
+        all.limit = 0;
+        std::map<std::string, state_counts> out;
+        for (const job& j : s->list(all)) ++at(out[j.queue], j.state);
+        return out;
+      }
+    }
     std::map<std::string, std::size_t> waiting_by_executor() override { return s->waiting_by_executor(); }
     std::vector<attempt_record> attempts(std::string_view id) override { return s->attempts(id); }
     std::size_t purge(const purge_filter& f) override { return s->purge(f); }
@@ -134,12 +145,19 @@ class any_storage {
     void upsert_worker(const worker_info& w) override { s->upsert_worker(w); }
     void remove_worker(std::string_view id) override { s->remove_worker(id); }
     std::vector<worker_info> workers() override { return s->workers(); }
-    attempt_stats stats(std::optional<time_point> since) override { return s->stats(since); }
+    attempt_stats stats(std::optional<time_point> since) override {
+      if constexpr (attempt_statistics<S>) {
+        return s->stats(since);
+      } else {
+        throw error(error_kind::storage, "queuectl.storage.no_stats", "this storage keeps no attempt statistics");
+      }
+    }
     std::unique_ptr<S> s;
   };
 
   std::unique_ptr<interface> impl_;
 };
-static_assert(storage_policy<any_storage>);
+static_assert(storage_policy<any_storage> && attempt_statistics<any_storage> && counts_per_queue<any_storage> &&
+              bulk_dead_retry<any_storage>);
 
 }  // namespace queuectl

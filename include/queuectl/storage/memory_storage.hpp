@@ -491,7 +491,8 @@ class memory_storage {
 using memory_storage_mt = memory_storage<std::mutex>;
 using memory_storage_st = memory_storage<null_mutex>;
 
-static_assert(storage_policy<memory_storage_mt>);
+static_assert(storage_policy<memory_storage_mt> && attempt_statistics<memory_storage_mt> && counts_per_queue<memory_storage_mt> &&
+              bulk_dead_retry<memory_storage_mt>);
 static_assert(storage_policy<memory_storage_st>);
 
 }  // namespace queuectl

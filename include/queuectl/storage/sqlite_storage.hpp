@@ -802,6 +802,7 @@ class sqlite_storage {
   std::unique_ptr<hot> hot_;  // after sql_: its statements die before the session
 };
 
-static_assert(storage_policy<sqlite_storage>);
+static_assert(storage_policy<sqlite_storage> && attempt_statistics<sqlite_storage> && counts_per_queue<sqlite_storage> &&
+              bulk_dead_retry<sqlite_storage>);
 
 }  // namespace queuectl
