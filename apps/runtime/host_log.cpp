@@ -12,7 +12,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "output.hpp"
+#include "durations.hpp"
+#include "json_output.hpp"
 #include "queuectl/error.hpp"
 
 namespace queuectl::app {

@@ -10,7 +10,6 @@
 #include <iterator>
 #include <random>
 
-#include "output.hpp"
 #include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/plugin/loader.hpp"
