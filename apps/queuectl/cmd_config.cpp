@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "cli.hpp"
-#include "output.hpp"
+#include "json_output.hpp"
+#include "snapshots.hpp"
+#include "text_views.hpp"
 #include "queuectl/bounds.hpp"
 #include "queuectl/queue_config.hpp"
 

@@ -1,6 +1,7 @@
 // dlq list, dlq retry ID | --all.
 #include "cli.hpp"
-#include "output.hpp"
+#include "json_output.hpp"
+#include "text_views.hpp"
 
 namespace queuectl::cli {
 

@@ -6,7 +6,8 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "output.hpp"
+#include "json_output.hpp"
+#include "text_views.hpp"
 #include "queuectl/job_codec.hpp"
 #include "spec_validation.hpp"
 

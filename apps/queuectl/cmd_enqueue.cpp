@@ -7,7 +7,8 @@
 #include <cstring>
 
 #include "cli.hpp"
-#include "output.hpp"
+#include "durations.hpp"
+#include "json_output.hpp"
 #include "queuectl/bounds.hpp"
 #include "queuectl/job_codec.hpp"
 #include "spec_validation.hpp"

@@ -2,7 +2,9 @@
 #include <algorithm>
 
 #include "cli.hpp"
-#include "output.hpp"
+#include "durations.hpp"
+#include "json_output.hpp"
+#include "text_views.hpp"
 
 namespace queuectl::cli {
 

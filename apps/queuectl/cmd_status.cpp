@@ -1,6 +1,9 @@
 // status, metrics.
 #include "cli.hpp"
-#include "output.hpp"
+#include "durations.hpp"
+#include "json_output.hpp"
+#include "snapshots.hpp"
+#include "text_views.hpp"
 
 namespace queuectl::cli {
 

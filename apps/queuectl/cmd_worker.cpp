@@ -12,7 +12,7 @@
 #include "cli.hpp"
 #include "queuectl/plugin/loader.hpp"
 #include "db_location.hpp"
-#include "output.hpp"
+#include "durations.hpp"
 #include "runtime.hpp"
 #include "worker_slots.hpp"
 

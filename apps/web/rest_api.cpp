@@ -13,7 +13,10 @@
 #include <charconv>
 #include <initializer_list>
 
-#include "output.hpp"
+#include "durations.hpp"
+#include "json_output.hpp"
+#include "snapshots.hpp"
+#include "worker_liveness.hpp"
 #include "queuectl/job_codec.hpp"
 #include "queuectl/json_parse.hpp"
 #include "queuectl/queue_config.hpp"

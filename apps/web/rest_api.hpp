@@ -1,6 +1,6 @@
 // The /api handlers: jobs (enqueue, list, show, attempts, retry, cancel, delete), the
 // dead-letter queue, config, status, metrics, throughput history and workers. JSON comes
-// from the same writers as the CLI's --json (apps/common/output.hpp, job_codec.hpp).
+// from the same writers as the CLI's --json (apps/common/json_output.hpp, job_codec.hpp).
 #pragma once
 
 #include <rapidjson/document.h>

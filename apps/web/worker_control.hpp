@@ -1,8 +1,7 @@
 // What the web component may ask of the worker slots of the process serving it (the
 // compatibility routes /worker/start and /worker/stop, the dashboard's Workers buttons).
-// apps/web only sees this interface; apps/common implements it over the shared worker
-// runtime (worker_slots.hpp), so the web layer includes no runtime header
-// (docs/architecture.md §1).
+// apps/web only sees this interface; apps/runtime implements it (worker_slots.hpp), so the
+// web layer includes no runtime header and links no runtime code (docs/architecture.md §1).
 #pragma once
 
 #include <cstddef>

@@ -46,7 +46,7 @@ std::vector<std::string> default_executor_plugins(const std::vector<std::string>
 class worker_slots final : public web::worker_control {
  public:
   explicit worker_slots(host_queue& q);
-  ~worker_slots() override;  ///< close(), then abort_running() after stop-timeout, join()
+  ~worker_slots() override;  ///< shutdown()
   worker_slots(const worker_slots&) = delete;
   worker_slots& operator=(const worker_slots&) = delete;
 
@@ -69,6 +69,9 @@ class worker_slots final : public web::worker_control {
   void abort_running();
   /// Waits for every slot (bounded once abort_running() was called).
   void join();
+  /// close(), then abort_running() if they have not finished within stop-timeout-seconds,
+  /// then join(). At once when they are stopped already.
+  void shutdown();
   /// After join(): abandoned executor calls still running (see worker_pool::stuck_calls).
   std::size_t stuck_calls() const;
 

@@ -10,7 +10,6 @@
 #include <iterator>
 #include <random>
 
-#include "output.hpp"
 #include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/plugin/loader.hpp"
@@ -84,7 +83,9 @@ worker_slots::worker_slots(host_queue& q) : q_(q), log_(log_line) {
   reaper_ = std::jthread([this](std::stop_token st) { reap_loop(st); });
 }
 
-worker_slots::~worker_slots() {
+worker_slots::~worker_slots() { shutdown(); }
+
+void worker_slots::shutdown() {
   close();
   const auto limit = saturating_ms(q_.config().stop_timeout_seconds);
   if (!wait_stopped_for(limit)) abort_running();
@@ -319,11 +320,9 @@ class dashboard_workers final : public web::worker_control {
   dashboard_workers(host_queue& q, std::string db) : q_(q), db_(std::move(db)) {}
   ~dashboard_workers() override {
     if (!slots_) return;
-    slots_->close();  // graceful: running jobs get stop-timeout-seconds, then are handed back
-    if (!slots_->wait_stopped_for(saturating_ms(q_.config().stop_timeout_seconds))) slots_->abort_running();
-    slots_->join();
+    slots_->shutdown();  // graceful: running jobs get stop-timeout-seconds, then are handed back
     if (const std::size_t stuck = slots_->stuck_calls(); stuck > 0) {
-      // Destroying the executors under a call still running in them would crash (as in run_runtime).
+      // Destroying the executors under a call still running in them would crash (as in host_session).
       log_line("stopped (" + std::to_string(stuck) +
                " abandoned executor call(s) still running; exiting without them)");
       std::fflush(nullptr);
