@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -64,6 +66,38 @@ inline std::string pg_text(const std::string& in) {
   }
   return out;
 }
+
+/// Builds a one-dimensional PostgreSQL array literal (`{"a","b"}`, `{1,2}`), bound as one
+/// text parameter and cast to its array type in the statement. Text elements are cut at
+/// their first NUL byte, as libpq cuts every text parameter (it takes C strings).
+class pg_array {
+ public:
+  void text(std::string_view s) {
+    s = s.substr(0, s.find('\0'));
+    next();
+    out_ += '"';
+    for (const char c : s) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      out_ += c;
+    }
+    out_ += '"';
+  }
+  void integer(long long v) {
+    next();
+    out_ += std::to_string(v);
+  }
+  void real(double v) {  // shortest form that reads back as the same double
+    next();
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+  }
+  std::string str() const { return out_.empty() ? "{}" : out_ + "}"; }
+
+ private:
+  void next() { out_ += out_.empty() ? '{' : ','; }
+  std::string out_;
+};
 }  // namespace detail
 
 /// @brief Settings of postgresql_storage.
@@ -179,9 +213,8 @@ class postgresql_storage {
     if (jobs.empty()) return;
     run([&](leased& l) {
       txn tx(l.sql);
-      constexpr std::size_t chunk = 1000;  // 16 parameters a row: well under libpq's 65535
-      for (std::size_t from = 0; from < jobs.size(); from += chunk)
-        insert_chunk(l.sql, jobs, from, std::min(chunk, jobs.size() - from));
+      for (std::size_t from = 0; from < jobs.size(); from += insert_chunk_rows)
+        insert_chunk(l.sql, jobs, from, std::min(insert_chunk_rows, jobs.size() - from));
       send_notify(l.sql);
       tx.commit();
     });
@@ -196,22 +229,36 @@ class postgresql_storage {
       for (const job& j : numbered)
         if (!j.id.empty()) taken.insert(j.id);
       l.sql << "INSERT INTO counters(name, value) VALUES('job-ids', 0) ON CONFLICT (name) DO NOTHING";
-      for (job& j : numbered) {
-        if (!j.id.empty()) continue;
-        while (true) {
-          // The row lock taken here is held until commit: concurrent inserters queue up on
-          // it, so no two get the same number.
-          long long n = 0;
-          l.sql << "UPDATE counters SET value = value + 1 WHERE name = 'job-ids' RETURNING value", soci::into(n);
-          j.id = std::string(sequential_id_prefix) + std::to_string(n);
-          long long used = 0;
-          l.sql << "SELECT COUNT(*) FROM jobs WHERE id = :id", soci::use(j.id), soci::into(used);
-          if (used == 0 && taken.insert(j.id).second) break;  // else: given by hand, skip it
+      std::vector<job*> unnumbered;
+      for (job& j : numbered)
+        if (j.id.empty()) unnumbered.push_back(&j);
+      // The numbers are taken in blocks of the count still missing, one round trip for the
+      // block and one for the ids of it already in use (given by hand: skipped, as is a
+      // number the batch names itself). The counter ends at the last number given. The
+      // row lock taken here is held until commit: concurrent inserters queue up on it, so
+      // no two get the same number.
+      for (std::size_t given = 0; given < unnumbered.size();) {
+        const long long need = static_cast<long long>(unnumbered.size() - given);
+        long long last = 0;
+        l.sql << "UPDATE counters SET value = value + :n WHERE name = 'job-ids' RETURNING value", soci::use(need),
+            soci::into(last);
+        std::vector<std::string> candidates;
+        detail::pg_array ids;
+        for (long long n = last - need + 1; n <= last; ++n) {
+          candidates.push_back(std::string(sequential_id_prefix) + std::to_string(n));
+          ids.text(candidates.back());
         }
+        const std::string id_array = ids.str();
+        std::set<std::string> used;
+        select_rows(
+            l.sql, "SELECT id FROM jobs WHERE id = ANY(CAST(:ids AS text[]))",
+            [&](soci::statement& st) { st.exchange(soci::use(id_array, "ids")); },
+            [&](const soci::row& r) { used.insert(detail::row_text(r, 0)); });
+        for (std::string& id : candidates)
+          if (!used.count(id) && taken.insert(id).second) unnumbered[given++]->id = std::move(id);
       }
-      constexpr std::size_t chunk = 1000;
-      for (std::size_t from = 0; from < numbered.size(); from += chunk)
-        insert_chunk(l.sql, numbered, from, std::min(chunk, numbered.size() - from));
+      for (std::size_t from = 0; from < numbered.size(); from += insert_chunk_rows)
+        insert_chunk(l.sql, numbered, from, std::min(insert_chunk_rows, numbered.size() - from));
       send_notify(l.sql);
       tx.commit();
       jobs = std::move(numbered);
@@ -1042,53 +1089,56 @@ class postgresql_storage {
         soci::use(t), soci::use(outcome), soci::use(why), soci::use(id);
   }
 
+  /// Rows of one INSERT statement: a batch up to this size is one statement (its values
+  /// travel as 16 array parameters, whatever the row count).
+  static constexpr std::size_t insert_chunk_rows = 10000;
+
+  /// Inserts jobs[from, from + n) in one statement: each column is one array parameter and
+  /// `unnest` turns the arrays back into rows, in batch order (WITH ORDINALITY), so the
+  /// seq numbers follow the batch. Throws the duplicate_id conflict naming the first id
+  /// that was not stored; the caller's transaction then rolls the whole batch back.
   void insert_chunk(soci::session& sql, const std::vector<job>& jobs, std::size_t from, std::size_t n) {
-    // Values live in these vectors (reserved: no reallocation) while the statement runs.
-    std::vector<std::string> texts;
-    std::vector<int> ints;
-    std::vector<long long> times;
-    std::vector<double> timeouts;
-    texts.reserve(n * 8);
-    ints.reserve(n * 4);
-    times.reserve(n * 3);
-    timeouts.reserve(n);
-    std::string text =
-        "INSERT INTO jobs(id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, "
-        "run_at, timeout, env, cwd, created_at, updated_at) VALUES";
+    enum : std::size_t { c_id, c_command, c_executor, c_payload, c_queue, c_state, c_attempts, c_recoveries,
+                         c_max_retries, c_priority, c_run_at, c_timeout, c_env, c_cwd, c_created_at, c_updated_at, columns };
+    std::vector<detail::pg_array> cols(columns);
     for (std::size_t k = 0; k < n; ++k) {
       const job& j = jobs[from + k];
-      text += k ? ", (" : " (";
-      for (int c = 0; c < 16; ++c) text += c ? ", :p" : ":p";
-      text += ")";
-      texts.push_back(j.id);
-      texts.push_back(j.command);
-      texts.push_back(j.executor);
-      texts.push_back(j.payload);
-      texts.push_back(j.queue);
-      texts.emplace_back(to_string(j.state));
-      texts.push_back(detail::env_to_json(j.env));
-      texts.push_back(j.cwd);
-      ints.insert(ints.end(), {j.attempts, j.recoveries, j.max_retries, j.priority});
-      times.insert(times.end(), {db(j.run_at), db(j.created_at), db(j.updated_at)});
-      timeouts.push_back(j.timeout);
+      cols[c_id].text(j.id);
+      cols[c_command].text(j.command);
+      cols[c_executor].text(j.executor);
+      cols[c_payload].text(j.payload);
+      cols[c_queue].text(j.queue);
+      cols[c_state].text(to_string(j.state));
+      cols[c_attempts].integer(j.attempts);
+      cols[c_recoveries].integer(j.recoveries);
+      cols[c_max_retries].integer(j.max_retries);
+      cols[c_priority].integer(j.priority);
+      cols[c_run_at].integer(db(j.run_at));
+      cols[c_timeout].real(j.timeout);
+      cols[c_env].text(detail::env_to_json(j.env));
+      cols[c_cwd].text(j.cwd);
+      cols[c_created_at].integer(db(j.created_at));
+      cols[c_updated_at].integer(db(j.updated_at));
     }
-    text += " ON CONFLICT (id) DO NOTHING RETURNING id";
+    std::vector<std::string> arrays;
+    arrays.reserve(columns);
+    for (const auto& c : cols) arrays.push_back(c.str());
+    static const char* const types[columns] = {"text", "text", "text", "text", "text", "text", "integer", "integer",
+                                               "integer", "integer", "bigint", "double precision", "text", "text",
+                                               "bigint", "bigint"};
+    std::string text =
+        "INSERT INTO jobs(id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, "
+        "run_at, timeout, env, cwd, created_at, updated_at) "
+        "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16 FROM unnest(";
+    for (std::size_t c = 0; c < columns; ++c)
+      text += std::string(c ? ", " : "") + "CAST(:a" + std::to_string(c) + " AS " + types[c] + "[])";
+    text +=
+        ") WITH ORDINALITY AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, ord) "
+        "ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id";
     soci::statement st(sql);
     st.alloc();
     st.prepare(text, soci::details::st_one_time_query);
-    for (std::size_t k = 0; k < n; ++k) {  // in column order
-      const std::string* t = &texts[k * 8];
-      const int* i = &ints[k * 4];
-      const long long* tm = &times[k * 3];
-      for (int c = 0; c < 6; ++c) st.exchange(soci::use(t[c]));
-      for (int c = 0; c < 4; ++c) st.exchange(soci::use(i[c]));
-      st.exchange(soci::use(tm[0]));
-      st.exchange(soci::use(timeouts[k]));
-      st.exchange(soci::use(t[6]));
-      st.exchange(soci::use(t[7]));
-      st.exchange(soci::use(tm[1]));
-      st.exchange(soci::use(tm[2]));
-    }
+    for (std::size_t c = 0; c < columns; ++c) st.exchange(soci::use(arrays[c], "a" + std::to_string(c)));
     soci::row r;
     st.exchange(soci::into(r));
     st.define_and_bind();
