@@ -226,6 +226,25 @@ BOOST_AUTO_TEST_CASE(duplicate_past_one_statement_rejects_the_whole_batch) {
   BOOST_TEST(!s.get("new").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(large_payloads_are_cut_into_several_statements) {
+  schema_guard g("bulkbytes");
+  postgresql_storage s(url(), g.options());
+  auto batch = many_jobs(40);  // 40 MB of payloads: more than one statement's worth
+  for (auto& j : batch) j.payload = std::string(1 << 20, 'p');
+  batch[35].id = batch[2].id;  // a duplicate in a later statement still rejects everything
+  BOOST_CHECK_EXCEPTION(s.insert(batch), error, [](const error& e) {
+    return e.kind() == error_kind::conflict && e.message().find("job-2") != std::string::npos;
+  });
+  BOOST_TEST(s.list({}).empty());
+  batch[35].id = "job-35";
+  s.insert(batch);
+  list_filter all;
+  all.limit = 0;
+  const auto got = s.list(all);
+  BOOST_TEST(ids(got) == ids(batch), boost::test_tools::per_element());
+  BOOST_TEST(got[39].payload.size() == std::size_t(1) << 20);
+}
+
 BOOST_AUTO_TEST_CASE(insert_sequential_takes_numbers_in_blocks_and_skips_used_ones) {
   schema_guard g("seqblock");
   postgresql_storage s(url(), g.options());

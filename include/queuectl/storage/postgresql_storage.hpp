@@ -375,9 +375,10 @@ class postgresql_storage {
   void insert_chunk(soci::session& sql, const std::vector<job>& jobs, std::size_t from, std::size_t n);
   void send_notify(soci::session& sql);
 
-  /// Rows of one INSERT statement: a batch up to this size is one statement (its values
-  /// travel as 16 array parameters, whatever the row count).
+  /// Limits of one INSERT statement: a batch within them is one statement (its values travel
+  /// as 16 array parameters, whatever the row count); a larger one is cut into several.
   static constexpr std::size_t insert_chunk_rows = 10000;
+  static constexpr std::size_t insert_chunk_bytes = std::size_t(32) << 20;
 
   std::string conn_;       // as given (for listeners)
   std::string soci_conn_;  // keyword form handed to SOCI

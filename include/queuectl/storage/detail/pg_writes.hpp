@@ -15,12 +15,34 @@
 
 namespace queuectl {
 
+namespace detail {
+/// End of the INSERT statement that starts at jobs[from]: at most `max_rows` rows and, past
+/// the first row, about `max_bytes` of values, so that the Bind message and each array
+/// parameter stay far below the server's 1 GB limit however large the payloads are.
+inline std::size_t pg_chunk_end(const std::vector<job>& jobs, std::size_t from, std::size_t max_rows,
+                                std::size_t max_bytes) {
+  std::size_t to = from, bytes = 0;
+  while (to < jobs.size() && to - from < max_rows) {
+    const job& j = jobs[to];
+    std::size_t row =
+        64 + j.id.size() + j.command.size() + j.executor.size() + j.payload.size() + j.queue.size() + j.cwd.size();
+    for (const auto& [k, v] : j.env) row += 8 + k.size() + v.size();
+    if (to > from && bytes + row > max_bytes) break;
+    bytes += row;
+    ++to;
+  }
+  return to;
+}
+}  // namespace detail
+
 inline void postgresql_storage::insert(const std::vector<job>& jobs) {
   if (jobs.empty()) return;
   run([&](leased& l) {
     detail::pg_txn tx(l.sql);
-    for (std::size_t from = 0; from < jobs.size(); from += insert_chunk_rows)
-      insert_chunk(l.sql, jobs, from, std::min(insert_chunk_rows, jobs.size() - from));
+    for (std::size_t from = 0, to = 0; from < jobs.size(); from = to) {
+      to = detail::pg_chunk_end(jobs, from, insert_chunk_rows, insert_chunk_bytes);
+      insert_chunk(l.sql, jobs, from, to - from);
+    }
     send_notify(l.sql);
     tx.commit();
   });
@@ -63,8 +85,10 @@ inline void postgresql_storage::insert_sequential(std::vector<job>& jobs) {
       for (std::string& id : candidates)
         if (!used.count(id) && taken.insert(id).second) unnumbered[given++]->id = std::move(id);
     }
-    for (std::size_t from = 0; from < numbered.size(); from += insert_chunk_rows)
-      insert_chunk(l.sql, numbered, from, std::min(insert_chunk_rows, numbered.size() - from));
+    for (std::size_t from = 0, to = 0; from < numbered.size(); from = to) {
+      to = detail::pg_chunk_end(numbered, from, insert_chunk_rows, insert_chunk_bytes);
+      insert_chunk(l.sql, numbered, from, to - from);
+    }
     send_notify(l.sql);
     tx.commit();
     jobs = std::move(numbered);
