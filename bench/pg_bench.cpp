@@ -143,8 +143,8 @@ double run_slice(int k, int workers, F&& fn) {
   return since(t0);
 }
 
-/// Raw bulk insert: the storage's multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id
-/// and pg_notify, in one transaction per batch.
+/// Raw bulk insert: a multi-row INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING id and
+/// pg_notify, in one transaction per batch (the storage sends column arrays through unnest).
 double raw_bulk(const std::string& url, const std::string& schema, int n) {
   raw_conn rc(url, schema);
   const auto t0 = steady::now();

@@ -150,6 +150,116 @@ BOOST_AUTO_TEST_CASE(duplicate_in_a_later_chunk_rejects_the_whole_batch) {
   BOOST_TEST(s.list({}).empty());
 }
 
+// A batch is one INSERT of column arrays (unnest): every value must survive the array
+// literal — quotes, backslashes, braces, commas, the word NULL, empty and multi-byte text,
+// exact doubles, negative and 64-bit numbers.
+BOOST_AUTO_TEST_CASE(bulk_insert_round_trips_every_value) {
+  schema_guard g("bulkvalues");
+  postgresql_storage s(url(), g.options());
+  const std::vector<std::string> awkward{"",  "NULL", "null", "\"quoted\"", "back\\slash\\", "{braces}", "a,b",
+                                         " padded ", "line\nbreak\ttab", "é ü 日本 🎉", "'single'", "\\\"", "}{,\""};
+  std::vector<job> batch;
+  const time_point t = now() - 1s;
+  for (std::size_t i = 0; i < awkward.size(); ++i) {
+    job j = make_job("odd-" + std::to_string(i), t - std::chrono::milliseconds(i));
+    j.command = awkward[i];
+    j.executor = "shell" + awkward[i];
+    j.payload = "{\"v\":\"" + std::to_string(i) + "\"}" + awkward[i];
+    j.queue = "q" + awkward[i];
+    j.cwd = awkward[i];
+    j.env = {{"K" + std::to_string(i), awkward[i]}, {"\"", "\\"}};
+    j.priority = -static_cast<int>(i) * 1000;
+    j.max_retries = static_cast<int>(i);
+    j.timeout = i == 0 ? 0.1 : i == 1 ? 1e-300 : 12345.678901234567 * static_cast<double>(i);
+    batch.push_back(j);
+  }
+  s.insert(batch);
+  for (const job& want : batch) {
+    const auto got = s.get(want.id);
+    BOOST_REQUIRE(got.has_value());
+    BOOST_TEST(got->command == want.command);
+    BOOST_TEST(got->executor == want.executor);
+    BOOST_TEST(got->payload == want.payload);
+    BOOST_TEST(got->queue == want.queue);
+    BOOST_TEST(got->cwd == want.cwd);
+    BOOST_TEST((got->env == want.env));
+    BOOST_TEST(got->priority == want.priority);
+    BOOST_TEST(got->max_retries == want.max_retries);
+    BOOST_TEST(got->timeout == want.timeout);  // exact, not close
+    BOOST_TEST((got->run_at == want.run_at));
+    BOOST_TEST((got->created_at == want.created_at));
+    BOOST_TEST(got->state == job_state::pending);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bulk_insert_keeps_batch_order_and_rejects_bad_text) {
+  schema_guard g("bulkorder");
+  postgresql_storage s(url(), g.options());
+  std::vector<job> batch;
+  for (int i = 0; i < 3000; ++i) batch.push_back(make_job("id-" + std::to_string((i * 7919) % 3000), now() - 1s));
+  s.insert(batch);
+  list_filter all;
+  all.limit = 0;
+  BOOST_TEST(ids(s.list(all)) == ids(batch), boost::test_tools::per_element());  // seq follows the batch
+  // Invalid UTF-8 fails the whole batch as invalid input, as a single-row insert does.
+  std::vector<job> bad{make_job("fine", now()), make_job("broken", now())};
+  bad[1].command = "\xff\xfe";
+  BOOST_CHECK_EXCEPTION(s.insert(bad), error, [](const error& e) { return e.kind() == error_kind::invalid_input; });
+  BOOST_TEST(!s.get("fine").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_past_one_statement_rejects_the_whole_batch) {
+  schema_guard g("dupbig");
+  postgresql_storage s(url(), g.options());
+  auto batch = many_jobs(10500);  // two statements of 10000 rows at most
+  batch[10200].id = batch[5].id;
+  BOOST_CHECK_EXCEPTION(s.insert(batch), error, [](const error& e) {
+    return e.kind() == error_kind::conflict && e.id() == "queuectl.storage.duplicate_id" &&
+           e.message().find("job-5") != std::string::npos;
+  });
+  BOOST_TEST(s.list({}).empty());
+  s.insert(many_jobs(10));
+  BOOST_CHECK_EXCEPTION(s.insert({make_job("new", now()), make_job("job-3", now())}), error, [](const error& e) {
+    return e.kind() == error_kind::conflict && e.id() == "queuectl.storage.duplicate_id" &&
+           e.message().find("'job-3'") != std::string::npos;
+  });
+  BOOST_TEST(!s.get("new").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(large_payloads_are_cut_into_several_statements) {
+  schema_guard g("bulkbytes");
+  postgresql_storage s(url(), g.options());
+  auto batch = many_jobs(40);  // 40 MB of payloads: more than one statement's worth
+  for (auto& j : batch) j.payload = std::string(1 << 20, 'p');
+  batch[35].id = batch[2].id;  // a duplicate in a later statement still rejects everything
+  BOOST_CHECK_EXCEPTION(s.insert(batch), error, [](const error& e) {
+    return e.kind() == error_kind::conflict && e.message().find("job-2") != std::string::npos;
+  });
+  BOOST_TEST(s.list({}).empty());
+  batch[35].id = "job-35";
+  s.insert(batch);
+  list_filter all;
+  all.limit = 0;
+  const auto got = s.list(all);
+  BOOST_TEST(ids(got) == ids(batch), boost::test_tools::per_element());
+  BOOST_TEST(got[39].payload.size() == std::size_t(1) << 20);
+}
+
+BOOST_AUTO_TEST_CASE(insert_sequential_takes_numbers_in_blocks_and_skips_used_ones) {
+  schema_guard g("seqblock");
+  postgresql_storage s(url(), g.options());
+  s.insert({make_job("job2", now()), make_job("job3", now()), make_job("job6", now())});  // by hand
+  std::vector<job> batch(5, make_job("", now()));
+  batch[1].id = "job4";  // the batch names one itself
+  s.insert_sequential(batch);
+  BOOST_TEST(ids(batch) == (std::vector<std::string>{"job1", "job4", "job5", "job7", "job8"}),
+             boost::test_tools::per_element());
+  std::vector<job> next(1, make_job("", now()));
+  s.insert_sequential(next);
+  BOOST_TEST(next[0].id == "job9");  // the counter ended at the last number given
+  BOOST_TEST(s.list({}).size() == 9u);
+}
+
 BOOST_AUTO_TEST_CASE(url_and_keyword_connection_strings_and_concurrent_first_open) {
   schema_guard g("open");
   // Four hosts opening a new database at once: the advisory lock makes one migrate.
