@@ -395,5 +395,6 @@ class postgresql_storage {
 #include "queuectl/storage/detail/pg_writes.hpp"
 
 namespace queuectl {
-static_assert(storage_policy<postgresql_storage>);
+static_assert(storage_policy<postgresql_storage> && attempt_statistics<postgresql_storage> && counts_per_queue<postgresql_storage> &&
+              bulk_dead_retry<postgresql_storage>);
 }  // namespace queuectl
