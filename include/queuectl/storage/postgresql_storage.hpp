@@ -31,6 +31,7 @@
 #include "queuectl/storage/detail/pg_schema.hpp"
 #include "queuectl/storage/detail/pg_text.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
+#include "queuectl/storage/detail/soci_sql.hpp"
 
 namespace queuectl {
 

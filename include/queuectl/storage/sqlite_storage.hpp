@@ -21,6 +21,7 @@
 #include "queuectl/storage/detail/job_update_sql.hpp"
 #include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
+#include "queuectl/storage/detail/soci_sql.hpp"
 #include "queuectl/storage/detail/sqlite_file.hpp"
 #include "queuectl/storage/detail/sqlite_schema.hpp"
 #include "queuectl/storage/detail/sqlite_statement.hpp"
@@ -306,7 +307,7 @@ class sqlite_storage {
     return locked([&] {
       const std::string i(id);
       const long long t = to_ms(now);
-      soci::statement up = (sql_.prepare << detail::retry_dead_sql << " AND id = :id", soci::use(t, "t"), soci::use(i, "id"));
+      soci::statement up = (sql_.prepare << detail::sql::retry_dead << " AND id = :id", soci::use(t, "t"), soci::use(i, "id"));
       up.execute(true);
       return up.get_affected_rows() == 1;
     });
@@ -315,7 +316,7 @@ class sqlite_storage {
   std::size_t retry_all_dead(time_point now) {
     return locked([&] {
       const long long t = to_ms(now);
-      soci::statement up = (sql_.prepare << detail::retry_dead_sql, soci::use(t, "t"));
+      soci::statement up = (sql_.prepare << detail::sql::retry_dead, soci::use(t, "t"));
       up.execute(true);
       return static_cast<std::size_t>(up.get_affected_rows());
     });
@@ -325,10 +326,10 @@ class sqlite_storage {
     return locked([&] {
       write_txn tx(*this);
       const std::string i(id);
-      soci::statement del = (sql_.prepare << "DELETE FROM jobs WHERE id = :id AND state <> 'processing'", soci::use(i));
+      soci::statement del = (sql_.prepare << detail::sql::job_delete, soci::use(i));
       del.execute(true);
       if (del.get_affected_rows() != 1) return false;
-      sql_ << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
+      sql_ << detail::sql::attempts_of_job_delete, soci::use(i);
       tx.commit();
       return true;
     });
@@ -397,7 +398,7 @@ class sqlite_storage {
   state_counts counts() {
     return locked([&] {
       state_counts c{};
-      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+      soci::rowset<soci::row> rows = (sql_.prepare << detail::sql::counts_by_state);
       for (const auto& r : rows)
         if (auto s = parse_job_state(detail::row_text(r, 0))) at(c, *s) = static_cast<std::size_t>(detail::row_int(r, 1));
       return c;
@@ -407,7 +408,7 @@ class sqlite_storage {
   std::map<std::string, state_counts> counts_by_queue() {
     return locked([&] {
       std::map<std::string, state_counts> out;
-      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
+      soci::rowset<soci::row> rows = (sql_.prepare << detail::sql::counts_by_queue);
       for (const auto& r : rows)
         if (auto s = parse_job_state(detail::row_text(r, 1)))
           at(out[detail::row_text(r, 0)], *s) = static_cast<std::size_t>(detail::row_int(r, 2));
@@ -448,9 +449,9 @@ class sqlite_storage {
       for (job_state s : f.states) {
         if (!is_final(s)) continue;
         const std::string st(to_string(s));
-        sql_ << "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)",
+        sql_ << detail::sql::purge_attempts,
             soci::use(st), soci::use(before);
-        soci::statement del = (sql_.prepare << "DELETE FROM jobs WHERE state = :s AND updated_at < :b", soci::use(st),
+        soci::statement del = (sql_.prepare << detail::sql::purge_jobs, soci::use(st),
                                soci::use(before));
         del.execute(true);
         total += static_cast<std::size_t>(del.get_affected_rows());
@@ -465,7 +466,7 @@ class sqlite_storage {
       const std::string k(key);
       std::string v;
       soci::indicator ind = soci::i_null;
-      sql_ << "SELECT value FROM config WHERE key = :k", soci::use(k), soci::into(v, ind);
+      sql_ << detail::sql::config_get, soci::use(k), soci::into(v, ind);
       if (!sql_.got_data() || ind == soci::i_null) return std::nullopt;
       return v;
     });
@@ -473,7 +474,7 @@ class sqlite_storage {
   void set_config(std::string_view key, std::string_view value) {
     locked([&] {
       const std::string k(key), v(value);
-      sql_ << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      sql_ << detail::sql::config_put,
           soci::use(k), soci::use(v);
     });
   }
@@ -482,7 +483,7 @@ class sqlite_storage {
     locked([&] {
       write_txn tx(*this);
       for (const auto& [key, value] : entries)
-        sql_ << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        sql_ << detail::sql::config_put,
             soci::use(key), soci::use(value);
       tx.commit();
     });
@@ -490,13 +491,13 @@ class sqlite_storage {
   std::map<std::string, std::string> config_entries() {
     return locked([&] {
       std::map<std::string, std::string> out;
-      soci::rowset<soci::row> rows = (sql_.prepare << "SELECT key, value FROM config");
+      soci::rowset<soci::row> rows = (sql_.prepare << detail::sql::config_all);
       for (const auto& r : rows) out.emplace(detail::row_text(r, 0), detail::row_text(r, 1));
       return out;
     });
   }
   void reset_config() {
-    locked([&] { sql_ << "DELETE FROM config"; });
+    locked([&] { sql_ << detail::sql::config_clear; });
   }
 
   void upsert_worker(const worker_info& w) {
@@ -505,10 +506,7 @@ class sqlite_storage {
       const int slots = w.slots;
       const std::string executors = w.executors ? detail::names_to_json(*w.executors) : std::string();
       soci::indicator executors_ind = w.executors ? soci::i_ok : soci::i_null;
-      sql_ << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at, executors) "
-              "VALUES(:id, :h, :p, :s, :st, :hb, :ex) "
-              "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
-              "heartbeat_at = excluded.heartbeat_at, executors = excluded.executors",
+      sql_ << detail::sql::worker_put,
           soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat),
           soci::use(executors, executors_ind);
     });
@@ -516,14 +514,14 @@ class sqlite_storage {
   void remove_worker(std::string_view id) {
     locked([&] {
       const std::string i(id);
-      sql_ << "DELETE FROM workers WHERE id = :id", soci::use(i);
+      sql_ << detail::sql::worker_delete, soci::use(i);
     });
   }
   std::vector<worker_info> workers() {
     return locked([&] {
       std::vector<worker_info> out;
       soci::rowset<soci::row> rows =
-          (sql_.prepare << "SELECT " << detail::worker_columns << " FROM workers ORDER BY started_at");
+          (sql_.prepare << detail::sql::workers_all);
       for (const auto& r : rows) out.push_back(detail::worker_from_row(r, from_ms));
       return out;
     });

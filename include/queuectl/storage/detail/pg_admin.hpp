@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "queuectl/storage/detail/soci_sql.hpp"
 #include "queuectl/storage/postgresql_storage.hpp"
 
 namespace queuectl {
@@ -17,7 +18,7 @@ inline std::optional<std::string> postgresql_storage::get_config(std::string_vie
     const std::string k(key);
     std::string v;
     soci::indicator ind = soci::i_null;
-    l.sql << "SELECT value FROM config WHERE key = :k", soci::use(k), soci::into(v, ind);
+    l.sql << detail::sql::config_get, soci::use(k), soci::into(v, ind);
     if (!l.sql.got_data() || ind == soci::i_null) return std::nullopt;
     return v;
   });
@@ -26,7 +27,7 @@ inline std::optional<std::string> postgresql_storage::get_config(std::string_vie
 inline void postgresql_storage::set_config(std::string_view key, std::string_view value) {
   run([&](leased& l) {
     const std::string k(key), v(value);
-    l.sql << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    l.sql << detail::sql::config_put,
         soci::use(k), soci::use(v);
   });
 }
@@ -36,7 +37,7 @@ inline void postgresql_storage::set_config_entries(const std::map<std::string, s
   run([&](leased& l) {
     detail::pg_txn tx(l.sql);
     for (const auto& [key, value] : entries)
-      l.sql << "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      l.sql << detail::sql::config_put,
           soci::use(key), soci::use(value);
     tx.commit();
   });
@@ -46,14 +47,14 @@ inline std::map<std::string, std::string> postgresql_storage::config_entries() {
   return run([&](leased& l) {
     std::map<std::string, std::string> out;
     detail::pg_select_rows(
-        l.sql, "SELECT key, value FROM config", [](soci::statement&) {},
+        l.sql, detail::sql::config_all, [](soci::statement&) {},
         [&](const soci::row& r) { out.emplace(detail::row_text(r, 0), detail::row_text(r, 1)); });
     return out;
   });
 }
 
 inline void postgresql_storage::reset_config() {
-  run([&](leased& l) { l.sql << "DELETE FROM config"; });
+  run([&](leased& l) { l.sql << detail::sql::config_clear; });
 }
 
 inline void postgresql_storage::upsert_worker(const worker_info& w) {
@@ -62,10 +63,7 @@ inline void postgresql_storage::upsert_worker(const worker_info& w) {
     const int slots = w.slots;
     const std::string executors = w.executors ? detail::names_to_json(*w.executors) : std::string();
     soci::indicator executors_ind = w.executors ? soci::i_ok : soci::i_null;
-    l.sql << "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at, executors) "
-             "VALUES(:id, :h, :p, :s, :st, :hb, :ex) "
-             "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
-             "heartbeat_at = excluded.heartbeat_at, executors = excluded.executors",
+    l.sql << detail::sql::worker_put,
         soci::use(w.id), soci::use(w.hostname), soci::use(pid), soci::use(slots), soci::use(started), soci::use(beat),
         soci::use(executors, executors_ind);
   });
@@ -74,7 +72,7 @@ inline void postgresql_storage::upsert_worker(const worker_info& w) {
 inline void postgresql_storage::remove_worker(std::string_view id) {
   run([&](leased& l) {
     const std::string i(id);
-    l.sql << "DELETE FROM workers WHERE id = :id", soci::use(i);
+    l.sql << detail::sql::worker_delete, soci::use(i);
   });
 }
 
@@ -82,7 +80,7 @@ inline std::vector<worker_info> postgresql_storage::workers() {
   return run([&](leased& l) {
     std::vector<worker_info> out;
     detail::pg_select_rows(
-        l.sql, std::string("SELECT ") + detail::worker_columns + " FROM workers ORDER BY started_at",
+        l.sql, detail::sql::workers_all,
         [](soci::statement&) {},
         [&](const soci::row& r) {
           out.push_back(detail::worker_from_row(r, [this](long long ms) { return local(ms); }));

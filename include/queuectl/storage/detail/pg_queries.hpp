@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "queuectl/storage/detail/soci_sql.hpp"
 #include "queuectl/storage/postgresql_storage.hpp"
 
 namespace queuectl {
@@ -80,7 +81,7 @@ inline state_counts postgresql_storage::counts() {
   return run([&](leased& l) {
     state_counts c{};
     detail::pg_select_rows(
-        l.sql, "SELECT state, COUNT(*) FROM jobs GROUP BY state", [](soci::statement&) {},
+        l.sql, detail::sql::counts_by_state, [](soci::statement&) {},
         [&](const soci::row& r) {
           if (auto s = parse_job_state(detail::row_text(r, 0)))
             at(c, *s) = static_cast<std::size_t>(detail::row_int(r, 1));
@@ -93,7 +94,7 @@ inline std::map<std::string, state_counts> postgresql_storage::counts_by_queue()
   return run([&](leased& l) {
     std::map<std::string, state_counts> out;
     detail::pg_select_rows(
-        l.sql, "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state", [](soci::statement&) {},
+        l.sql, detail::sql::counts_by_queue, [](soci::statement&) {},
         [&](const soci::row& r) {
           if (auto s = parse_job_state(detail::row_text(r, 1)))
             at(out[detail::row_text(r, 0)], *s) = static_cast<std::size_t>(detail::row_int(r, 2));

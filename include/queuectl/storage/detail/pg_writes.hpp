@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "queuectl/storage/detail/soci_sql.hpp"
 #include "queuectl/storage/postgresql_storage.hpp"
 
 namespace queuectl {
@@ -184,7 +185,7 @@ inline bool postgresql_storage::retry_dead(std::string_view id, time_point now) 
     const std::string i(id);
     const long long t = db(now);
     soci::statement up(l.sql);
-    detail::pg_one_time(up, std::string(detail::retry_dead_sql) + " AND id = :id", soci::use(t, "t"),
+    detail::pg_one_time(up, std::string(detail::sql::retry_dead) + " AND id = :id", soci::use(t, "t"),
                         soci::use(i, "id"));
     up.execute(true);
     if (up.get_affected_rows() != 1) return false;
@@ -199,7 +200,7 @@ inline std::size_t postgresql_storage::retry_all_dead(time_point now) {
     detail::pg_txn tx(l.sql);
     const long long t = db(now);
     soci::statement up(l.sql);
-    detail::pg_one_time(up, detail::retry_dead_sql, soci::use(t, "t"));
+    detail::pg_one_time(up, detail::sql::retry_dead, soci::use(t, "t"));
     up.execute(true);
     const auto n = static_cast<std::size_t>(up.get_affected_rows());
     if (n) send_notify(l.sql);
@@ -213,10 +214,10 @@ inline bool postgresql_storage::remove(std::string_view id) {
     detail::pg_txn tx(l.sql);
     const std::string i(id);
     soci::statement del(l.sql);
-    detail::pg_one_time(del, "DELETE FROM jobs WHERE id = :id AND state <> 'processing'", soci::use(i, "id"));
+    detail::pg_one_time(del, detail::sql::job_delete, soci::use(i, "id"));
     del.execute(true);
     if (del.get_affected_rows() != 1) return false;
-    l.sql << "DELETE FROM attempts WHERE job_id = :id", soci::use(i);
+    l.sql << detail::sql::attempts_of_job_delete, soci::use(i);
     tx.commit();
     return true;
   });
@@ -271,10 +272,10 @@ inline std::size_t postgresql_storage::purge(const purge_filter& f) {
     for (job_state s : f.states) {
       if (!is_final(s)) continue;
       const std::string st(to_string(s));
-      l.sql << "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)",
+      l.sql << detail::sql::purge_attempts,
           soci::use(st), soci::use(before);
       soci::statement del(l.sql);
-      detail::pg_one_time(del, "DELETE FROM jobs WHERE state = :s AND updated_at < :b", soci::use(st, "s"),
+      detail::pg_one_time(del, detail::sql::purge_jobs, soci::use(st, "s"),
                           soci::use(before, "b"));
       del.execute(true);
       total += static_cast<std::size_t>(del.get_affected_rows());

@@ -93,12 +93,6 @@ inline std::vector<std::string> names_from_json(const std::string& text) {
   return out;
 }
 
-/// Requeues dead jobs (`:t` the time, in the storage's clock), the same SQL for the SOCI
-/// backends; retry_dead appends `AND id = :id`.
-inline constexpr const char* retry_dead_sql =
-    "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, updated_at = :t, "
-    "exit_code = NULL WHERE state = 'dead'";
-
 /// Columns of the jobs table in the order job_from_row reads them.
 inline constexpr const char* job_columns =
     "id, command, executor, payload, queue, state, attempts, recoveries, max_retries, priority, run_at, timeout, "

@@ -1,0 +1,45 @@
+/// @file
+/// @brief The statements that are the same SQL for every SOCI storage (SQLite and
+/// PostgreSQL), written once: config, workers, counts, removal, purge, dead-letter retry.
+/// What differs — claim, bulk insert, migrations, clock, notifications — stays with each
+/// backend (docs/architecture.md, "SQLite hot path"; docs/deploy.md for PostgreSQL).
+#pragma once
+
+namespace queuectl::detail::sql {
+
+// ---- config (config_store) ------------------------------------------------------------
+inline constexpr const char* config_get = "SELECT value FROM config WHERE key = :k";
+inline constexpr const char* config_put =
+    "INSERT INTO config(key, value) VALUES(:k, :v) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+inline constexpr const char* config_all = "SELECT key, value FROM config";
+inline constexpr const char* config_clear = "DELETE FROM config";
+
+// ---- workers (worker_registry); columns as detail::worker_columns -----------------------
+inline constexpr const char* worker_put =
+    "INSERT INTO workers(id, hostname, pid, slots, started_at, heartbeat_at, executors) "
+    "VALUES(:id, :h, :p, :s, :st, :hb, :ex) "
+    "ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid, slots = excluded.slots, "
+    "heartbeat_at = excluded.heartbeat_at, executors = excluded.executors";
+inline constexpr const char* worker_delete = "DELETE FROM workers WHERE id = :id";
+inline constexpr const char* workers_all =
+    "SELECT id, hostname, pid, slots, started_at, heartbeat_at, executors FROM workers ORDER BY started_at";
+
+// ---- counts -----------------------------------------------------------------------------
+inline constexpr const char* counts_by_state = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
+inline constexpr const char* counts_by_queue = "SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state";
+
+// ---- removal and purge ------------------------------------------------------------------
+inline constexpr const char* job_delete = "DELETE FROM jobs WHERE id = :id AND state <> 'processing'";
+inline constexpr const char* attempts_of_job_delete = "DELETE FROM attempts WHERE job_id = :id";
+inline constexpr const char* purge_attempts =
+    "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)";
+inline constexpr const char* purge_jobs = "DELETE FROM jobs WHERE state = :s AND updated_at < :b";
+
+// ---- dead-letter retry ------------------------------------------------------------------
+/// Requeues dead jobs (`:t` the time, in the storage's clock); retry_dead appends
+/// `AND id = :id`.
+inline constexpr const char* retry_dead =
+    "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, updated_at = :t, "
+    "exit_code = NULL WHERE state = 'dead'";
+
+}  // namespace queuectl::detail::sql
