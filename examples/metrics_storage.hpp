@@ -52,9 +52,8 @@ class metrics_storage {
   bool release(std::string_view id, std::string_view owner, time_point t) {
     return timed("release", [&] { return inner_->release(id, owner, t); });
   }
-  reclaim_result reclaim_expired(time_point t, int max_recoveries) {
-    return timed("reclaim", [&] { return inner_->reclaim_expired(t, max_recoveries); });
-  }
+  std::vector<lapsed_lease> lapsed_leases(time_point t) { return timed("reclaim", [&] { return inner_->lapsed_leases(t); }); }
+  bool recover_lapsed(const lapse_recovery& r) { return timed("reclaim", [&] { return inner_->recover_lapsed(r); }); }
   bool cancel(std::string_view id, time_point t) { return timed("cancel", [&] { return inner_->cancel(id, t); }); }
   bool retry_dead(std::string_view id, time_point t) { return timed("retry", [&] { return inner_->retry_dead(id, t); }); }
   /// Offered whatever `S` is: retry_all_dead_of() falls back to one by one.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "queuectl/concepts.hpp"
+#include "queuectl/reclaim.hpp"
 #include "queuectl/bounds.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/job_id.hpp"
@@ -164,7 +165,7 @@ class basic_queue {
   /// Puts jobs whose lease lapsed (their worker died) back to pending, or dead at the
   /// max-recoveries-th lapse (0 counts as 1; docs/cli.md, "Config").
   reclaim_result reclaim_expired() {
-    const reclaim_result r = storage_.reclaim_expired(now(), config().max_recoveries);
+    const reclaim_result r = reclaim_lapsed(storage_, now(), config().max_recoveries);
     if (r.requeued) wake_.notify();
     return r;
   }

@@ -22,8 +22,8 @@ template <class S>
 concept job_store =
     requires(S& s, const std::vector<job>& jobs, std::vector<job>& numbered, const claim_request& claim,
              const finish_request& finish, const list_filter& filter, const purge_filter& purge,
-             const job_update& update, std::string_view job_id, std::string_view owner, time_point t,
-             int max_recoveries, bool force) {
+             const job_update& update, const lapse_recovery& recovery, std::string_view job_id,
+             std::string_view owner, time_point t, bool force) {
       { s.insert(jobs) } -> std::same_as<void>;  // one transaction; duplicate id: error_kind::conflict
       // As insert; each job with an empty id first gets the next free `job<N>` (N from a
       // counter the storage keeps, incremented in the same transaction; ids in use are
@@ -36,7 +36,11 @@ concept job_store =
       { s.renew_lease(job_id, owner, t) } -> std::same_as<bool>;  // false: lease lost or job canceled
       { s.finish(finish) } -> std::same_as<bool>;  // false: the owner no longer holds the lease
       { s.release(job_id, owner, t) } -> std::same_as<bool>;  // hand back, attempt not counted
-      { s.reclaim_expired(t, max_recoveries) } -> std::same_as<reclaim_result>;
+      // Running jobs whose lease expired before t (the queue decides what becomes of
+      // them: reclaim_lapsed), and the transition it decided, written only if the job is
+      // still running under that lapsed lease.
+      { s.lapsed_leases(t) } -> std::same_as<std::vector<lapsed_lease>>;
+      { s.recover_lapsed(recovery) } -> std::same_as<bool>;
       { s.cancel(job_id, t) } -> std::same_as<bool>;
       { s.retry_dead(job_id, t) } -> std::same_as<bool>;
       { s.remove(job_id) } -> std::same_as<bool>;  // delete a job that is not processing

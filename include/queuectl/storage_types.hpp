@@ -128,6 +128,26 @@ using state_counts = std::array<std::size_t, 6>;
 inline std::size_t& at(state_counts& c, job_state s) { return c[static_cast<int>(s)]; }
 inline std::size_t at(const state_counts& c, job_state s) { return c[static_cast<int>(s)]; }
 
+/// @brief A running job whose lease lapsed (its worker died or stalled): what
+/// job_store::lapsed_leases reports, for the queue to decide what becomes of it.
+struct lapsed_lease {
+  std::string id;
+  std::string owner;  ///< the lease owner, `host:pid:suffix/slot`
+  int lapses = 0;     ///< how many times its lease has lapsed, this one included
+};
+
+/// @brief What the queue decided for one lapsed lease (job_store::recover_lapsed): back
+/// to pending, or dead; the attempt is recorded `lost` with `attempt_error`.
+struct lapse_recovery {
+  std::string id;
+  std::string owner;  ///< must still hold the (lapsed) lease, or nothing is written
+  time_point now{};
+  int lapses = 0;  ///< stored as the job's recoveries
+  bool dead = false;
+  std::string attempt_error;
+  std::string dead_error;  ///< the job's last_error when dead
+};
+
 /// @brief Result of reclaiming jobs whose lease lapsed.
 struct reclaim_result {
   std::size_t requeued = 0;  ///< back to pending

@@ -405,18 +405,18 @@ BOOST_AUTO_TEST_CASE(a_host_clock_an_hour_off_does_not_matter) {
   BOOST_TEST((slow_left > 25s && slow_left <= 31s));
   // Nobody thinks the lease lapsed: not the honest host, not the fast one (to whom a naive
   // comparison of its own clock would show it lapsed an hour ago).
-  BOOST_TEST(honest.reclaim_expired(now(), 3).requeued == 0u);
-  BOOST_TEST(fast.reclaim_expired(now() + 1h, 3).requeued == 0u);
-  BOOST_TEST(slow.reclaim_expired(now() - 1h, 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(honest, now(), 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(fast, now() + 1h, 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(slow, now() - 1h, 3).requeued == 0u);
 
   // The slow host hands back; a due job is due for it too although its clock says an hour earlier.
   BOOST_TEST(fast.release("slow-due", "fast", now() + 1h));
   got = slow.claim(claim_at("slow", now() - 1h));
   BOOST_TEST(ids(got) == std::vector<std::string>{"slow-due"}, boost::test_tools::per_element());
-  BOOST_TEST(fast.reclaim_expired(now() + 1h, 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(fast, now() + 1h, 3).requeued == 0u);
   // Once the database clock passes the lease, any host reclaims it.
   BOOST_TEST(honest.renew_lease("slow-due", "slow", now() - 1s));
-  BOOST_TEST(slow.reclaim_expired(now() - 1h, 3).requeued == 1u);
+  BOOST_TEST(reclaim_lapsed(slow, now() - 1h, 3).requeued == 1u);
   BOOST_TEST(honest.get("slow-due")->state == job_state::pending);
 }
 
@@ -441,7 +441,7 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_step_is_followed_at_once) {
 
   step_ms = 120000;  // A's clock jumps two minutes ahead
   const auto a_now = [&] { return now() + milliseconds(step_ms.load()); };
-  BOOST_TEST(a.reclaim_expired(a_now(), 3).requeued == 0u);  // B's 5 s leases are not lapsed
+  BOOST_TEST(reclaim_lapsed(a, a_now(), 3).requeued == 0u);  // B's 5 s leases are not lapsed
   BOOST_TEST(std::abs((a.clock_offset() + 120s).count()) < 1000);
   auto a_claim = claim_at("host-a", a_now(), 1);
   a_claim.lease_until = a_now() + 5s;
@@ -462,8 +462,8 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_step_is_followed_at_once) {
       soci::into(lease_ms);
   BOOST_TEST_MESSAGE("A's lease after -120 s: " << lease_ms << " ms by the database clock");
   BOOST_TEST((lease_ms > 3000 && lease_ms <= 5500));  // not in the past
-  BOOST_TEST(a.reclaim_expired(a_now(), 3).requeued == 0u);
-  BOOST_TEST(b.reclaim_expired(now(), 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(a, a_now(), 3).requeued == 0u);
+  BOOST_TEST(reclaim_lapsed(b, now(), 3).requeued == 0u);
   // Times A reads back are on its own (stepped) clock again.
   const auto left = *a.get("b1")->lease_expires_at - a_now();
   BOOST_TEST((left > 2s && left <= 6s));

@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(every_way_an_attempt_ends_writes_its_record_once) {
   BOOST_TEST(!s.finish(f));  // twice: the second is refused and writes nothing
   BOOST_TEST(s.release(released, "a", t));
   BOOST_TEST(s.cancel(canceled, t));
-  const auto r = s.reclaim_expired(t + 31s, 5);
+  const auto r = reclaim_lapsed(s, t + 31s, 5);
   BOOST_TEST(r.requeued == 1u);
   const std::pair<std::string, attempt_outcome> expected[] = {{finished, attempt_outcome::succeeded},
                                                                {released, attempt_outcome::released},

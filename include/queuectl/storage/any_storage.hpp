@@ -44,7 +44,8 @@ class any_storage {
   }
   bool finish(const finish_request& r) { return impl_->finish(r); }
   bool release(std::string_view id, std::string_view owner, time_point t) { return impl_->release(id, owner, t); }
-  reclaim_result reclaim_expired(time_point t, int max_recoveries) { return impl_->reclaim_expired(t, max_recoveries); }
+  std::vector<lapsed_lease> lapsed_leases(time_point t) { return impl_->lapsed_leases(t); }
+  bool recover_lapsed(const lapse_recovery& r) { return impl_->recover_lapsed(r); }
   bool cancel(std::string_view id, time_point t) { return impl_->cancel(id, t); }
   bool retry_dead(std::string_view id, time_point t) { return impl_->retry_dead(id, t); }
   std::size_t retry_all_dead(time_point t) { return impl_->retry_all_dead(t); }
@@ -78,7 +79,8 @@ class any_storage {
     virtual bool renew_lease(std::string_view, std::string_view, time_point) = 0;
     virtual bool finish(const finish_request&) = 0;
     virtual bool release(std::string_view, std::string_view, time_point) = 0;
-    virtual reclaim_result reclaim_expired(time_point, int) = 0;
+    virtual std::vector<lapsed_lease> lapsed_leases(time_point) = 0;
+    virtual bool recover_lapsed(const lapse_recovery&) = 0;
     virtual bool cancel(std::string_view, time_point) = 0;
     virtual bool retry_dead(std::string_view, time_point) = 0;
     virtual std::size_t retry_all_dead(time_point) = 0;
@@ -113,7 +115,8 @@ class any_storage {
     bool renew_lease(std::string_view id, std::string_view o, time_point t) override { return s->renew_lease(id, o, t); }
     bool finish(const finish_request& r) override { return s->finish(r); }
     bool release(std::string_view id, std::string_view o, time_point t) override { return s->release(id, o, t); }
-    reclaim_result reclaim_expired(time_point t, int n) override { return s->reclaim_expired(t, n); }
+    std::vector<lapsed_lease> lapsed_leases(time_point t) override { return s->lapsed_leases(t); }
+    bool recover_lapsed(const lapse_recovery& r) override { return s->recover_lapsed(r); }
     bool cancel(std::string_view id, time_point t) override { return s->cancel(id, t); }
     bool retry_dead(std::string_view id, time_point t) override { return s->retry_dead(id, t); }
     std::size_t retry_all_dead(time_point t) override { return retry_all_dead_of(*s, t); }

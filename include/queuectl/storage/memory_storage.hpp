@@ -15,7 +15,6 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/detail/null_mutex.hpp"
 #include "queuectl/error.hpp"
-#include "queuectl/storage/detail/lapse_report.hpp"
 
 namespace queuectl {
 
@@ -137,34 +136,32 @@ class memory_storage {
     return true;
   }
 
-  reclaim_result reclaim_expired(time_point now, int max_recoveries) {
+  std::vector<lapsed_lease> lapsed_leases(time_point now) {
     std::lock_guard lock(mu_);
-    reclaim_result r;
-    std::vector<detail::lapsed_job> lapsed;
+    std::vector<lapsed_lease> out;
     for (auto& [id, j] : jobs_)
-      if (j.state == job_state::processing && j.lease_expires_at && *j.lease_expires_at < now)
-        lapsed.push_back({id, j.lease_owner, j.recoveries + 1});
-    const auto texts = detail::describe_lapses(lapsed, max_recoveries);
-    for (const auto& l : lapsed) {
-      job& j = jobs_.at(l.id);
-      const auto& t = texts.at(l.id);
-      j.recoveries = l.lapses;
-      j.attempts = std::max(0, j.attempts - 1);  // a lost attempt is not counted
-      j.updated_at = now;
-      clear_lease(j);
-      close_running_attempt(l.id, now, attempt_outcome::lost, t.attempt_error);
-      if (!t.dead_error.empty()) {
-        j.state = job_state::dead;
-        j.last_error = t.dead_error;
-        ++r.dead;
-      } else {
-        j.state = job_state::pending;
-        j.run_at = now;
-        schedule(j);
-        ++r.requeued;
-      }
+      if (lapsed(j, now)) out.push_back({id, j.lease_owner, j.recoveries + 1});
+    return out;
+  }
+
+  bool recover_lapsed(const lapse_recovery& r) {
+    std::lock_guard lock(mu_);
+    job* j = held(r.id, r.owner);
+    if (!j || !lapsed(*j, r.now)) return false;
+    j->recoveries = r.lapses;
+    j->attempts = std::max(0, j->attempts - 1);  // a lost attempt is not counted
+    j->updated_at = r.now;
+    clear_lease(*j);
+    close_running_attempt(r.id, r.now, attempt_outcome::lost, r.attempt_error);
+    if (r.dead) {
+      j->state = job_state::dead;
+      j->last_error = r.dead_error;
+    } else {
+      j->state = job_state::pending;
+      j->run_at = r.now;
+      schedule(*j);
     }
-    return r;
+    return true;
   }
 
   bool cancel(std::string_view id, time_point now) {
@@ -449,6 +446,9 @@ class memory_storage {
     job* j = find(id);
     if (!j || j->state != job_state::processing || j->lease_owner != owner) return nullptr;
     return j;
+  }
+  static bool lapsed(const job& j, time_point now) {
+    return j.state == job_state::processing && j.lease_expires_at && *j.lease_expires_at < now;
   }
   static void clear_lease(job& j) {
     j.lease_owner.clear();

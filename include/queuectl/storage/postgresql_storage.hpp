@@ -24,7 +24,6 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/storage/detail/job_update_sql.hpp"
-#include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/pg_clock.hpp"
 #include "queuectl/storage/detail/pg_hot.hpp"
 #include "queuectl/storage/detail/pg_pool.hpp"
@@ -236,7 +235,8 @@ class postgresql_storage {
 
   // State changes outside the hot path (detail/pg_writes.hpp).
   bool release(std::string_view id, std::string_view owner, time_point now);
-  reclaim_result reclaim_expired(time_point now, int max_recoveries);
+  std::vector<lapsed_lease> lapsed_leases(time_point now);
+  bool recover_lapsed(const lapse_recovery& r);
   bool cancel(std::string_view id, time_point now);
   bool retry_dead(std::string_view id, time_point now);
   std::size_t retry_all_dead(time_point now);

@@ -19,7 +19,6 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/error.hpp"
 #include "queuectl/storage/detail/job_update_sql.hpp"
-#include "queuectl/storage/detail/lapse_report.hpp"
 #include "queuectl/storage/detail/soci_rows.hpp"
 #include "queuectl/storage/detail/soci_sql.hpp"
 #include "queuectl/storage/detail/sqlite_file.hpp"
@@ -245,44 +244,42 @@ class sqlite_storage {
     });
   }
 
-  reclaim_result reclaim_expired(time_point now, int max_recoveries) {
+  /// A read: no write lock is taken when nothing has lapsed (the usual case).
+  std::vector<lapsed_lease> lapsed_leases(time_point now) {
     return locked([&] {
-      reclaim_result res;
+      std::vector<lapsed_lease> out;
       const long long t = to_ms(now);
-      // Cheap check first: a read that takes no write lock when nothing has lapsed.
-      int lapsed_count = 0;
-      sql_ << "SELECT COUNT(*) FROM jobs WHERE state = 'processing' AND lease_expires_at < :t", soci::use(t),
-          soci::into(lapsed_count);
-      if (lapsed_count == 0) return res;
-      write_txn tx(*this);
-      std::vector<detail::lapsed_job> lapsed;
-      {
-        soci::rowset<soci::row> rows =
-            (sql_.prepare << "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND "
-                             "lease_expires_at < :t",
-             soci::use(t));
-        for (const auto& r : rows)
-          lapsed.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
-      }
-      const auto texts = detail::describe_lapses(lapsed, max_recoveries);
-      for (const auto& l : lapsed) {
-        const auto& text = texts.at(l.id);
-        close_running_attempt(l.id, t, attempt_outcome::lost, text.attempt_error, l.owner);
-        // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
-        if (!text.dead_error.empty()) {
-          sql_ << "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = MAX(0, attempts - 1), last_error = :why, "
-                  "updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-              soci::use(l.lapses), soci::use(text.dead_error), soci::use(t), soci::use(l.id);
-          ++res.dead;
-        } else {
-          sql_ << "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = MAX(0, attempts - 1), run_at = :t, "
-                  "updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-              soci::use(l.lapses), soci::use(t), soci::use(t), soci::use(l.id);
-          ++res.requeued;
-        }
-      }
+      soci::rowset<soci::row> rows =
+          (sql_.prepare << "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND "
+                           "lease_expires_at < :t",
+           soci::use(t));
+      for (const auto& r : rows)
+        out.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
+      return out;
+    });
+  }
+
+  bool recover_lapsed(const lapse_recovery& r) {
+    return locked([&] {
+      write_txn tx(*this);  // BEGIN IMMEDIATE: the check and the writes are one step
+      const long long t = to_ms(r.now);
+      int still = 0;
+      sql_ << "SELECT COUNT(*) FROM jobs WHERE id = :id AND state = 'processing' AND lease_owner = :o AND "
+              "lease_expires_at < :t",
+          soci::use(r.id), soci::use(r.owner), soci::use(t), soci::into(still);
+      if (still != 1) return false;  // finished or renewed meanwhile
+      close_running_attempt(r.id, t, attempt_outcome::lost, r.attempt_error, r.owner);
+      // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
+      if (r.dead)
+        sql_ << "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = MAX(0, attempts - 1), last_error = :why, "
+                "updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+            soci::use(r.lapses), soci::use(r.dead_error), soci::use(t), soci::use(r.id);
+      else
+        sql_ << "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = MAX(0, attempts - 1), run_at = :t, "
+                "updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+            soci::use(r.lapses), soci::use(t), soci::use(t), soci::use(r.id);
       tx.commit();
-      return res;
+      return true;
     });
   }
 

@@ -35,6 +35,7 @@
 #include "queuectl/error.hpp"
 #include "queuectl/job.hpp"
 #include "queuectl/storage_types.hpp"
+#include "queuectl/reclaim.hpp"
 #include "queuectl/testing/printers.hpp"
 
 

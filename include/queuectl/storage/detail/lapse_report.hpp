@@ -1,5 +1,5 @@
 /// @file
-/// @brief What every storage's reclaim_expired writes about a lapsed lease: one rule for
+/// @brief What the queue writes about a lapsed lease (reclaim_lapsed): one rule for
 /// when a job is dead (max-recoveries) and one wording, naming the worker the job was on
 /// and the other jobs that were running in the same host process then (docs/cli.md,
 /// `max-recoveries`), so the culprit of a host crash can be told from its neighbours.
@@ -10,15 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "queuectl/storage_types.hpp"
+
 namespace queuectl::detail {
 
 /// A job whose lease lapsed: its id, lease owner (`host:pid:suffix/slot`) and how many
 /// times (this one included) its lease has lapsed.
-struct lapsed_job {
-  std::string id;
-  std::string owner;
-  int lapses = 0;
-};
+using lapsed_job = lapsed_lease;
 
 /// A job is dead once its host has died (or stalled) under it `max_recoveries` times
 /// (0 counts as 1): a job that crashes its hosts cannot crash-loop a fleet.

@@ -116,46 +116,54 @@ inline bool postgresql_storage::release(std::string_view id, std::string_view ow
   });
 }
 
-inline reclaim_result postgresql_storage::reclaim_expired(time_point now, int max_recoveries) {
+inline std::vector<lapsed_lease> postgresql_storage::lapsed_leases(time_point now) {
   return run([&](leased& l) {
-    reclaim_result res;
+    std::vector<lapsed_lease> out;
     const long long t = db(now);
-    detail::pg_txn tx(l.sql);
-    // SKIP LOCKED: a job being finished or renewed right now is not touched; the lapse
-    // condition is checked again on the row's latest version once it is locked.
-    std::vector<detail::lapsed_job> lapsed;
     detail::pg_select_rows(
-        l.sql,
-        "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND lease_expires_at < :t "
-        "FOR UPDATE SKIP LOCKED",
+        l.sql, "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND lease_expires_at < :t",
         [&](soci::statement& st) { st.exchange(soci::use(t, "t")); },
         [&](const soci::row& r) {
-          lapsed.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
+          out.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
         });
-    const auto texts = detail::describe_lapses(lapsed, max_recoveries);
-    for (const auto& j : lapsed) {
-      const auto& text = texts.at(j.id);
-      close_running_attempt(l.sql, j.id, t, attempt_outcome::lost, text.attempt_error);
-      // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
-      const bool dead = !text.dead_error.empty();
-      soci::statement up(l.sql);
-      if (dead)
-        detail::pg_one_time(
-            up,
-            "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
-            "last_error = :why, updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-            soci::use(j.lapses, "r"), soci::use(text.dead_error, "why"), soci::use(t, "t"), soci::use(j.id, "id"));
-      else
-        detail::pg_one_time(up,
-                            "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
-                            "run_at = :t, updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
-                            soci::use(j.lapses, "r"), soci::use(t, "t"), soci::use(t, "t2"), soci::use(j.id, "id"));
-      up.execute(true);
-      ++(dead ? res.dead : res.requeued);
+    return out;
+  });
+}
+
+inline bool postgresql_storage::recover_lapsed(const lapse_recovery& r) {
+  return run([&](leased& l) {
+    const long long t = db(r.now);
+    detail::pg_txn tx(l.sql);
+    // SKIP LOCKED: a job being finished or renewed right now is not touched; the lapse
+    // condition is checked on the row's latest version once it is locked.
+    long long still = 0;
+    {
+      soci::statement st(l.sql);
+      detail::pg_one_time(st,
+                          "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE id = :id AND state = 'processing' AND "
+                          "lease_owner = :o AND lease_expires_at < :t FOR UPDATE SKIP LOCKED) x",
+                          soci::use(r.id, "id"), soci::use(r.owner, "o"), soci::use(t, "t"), soci::into(still));
+      st.execute(true);
     }
-    if (res.requeued) send_notify(l.sql);
+    if (still != 1) return false;
+    close_running_attempt(l.sql, r.id, t, attempt_outcome::lost, r.attempt_error);
+    // A lost attempt is not counted against max_retries; the lapse is, against max-recoveries.
+    soci::statement up(l.sql);
+    if (r.dead)
+      detail::pg_one_time(up,
+                          "UPDATE jobs SET state = 'dead', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
+                          "last_error = :why, updated_at = :t, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+                          soci::use(r.lapses, "r"), soci::use(r.dead_error, "why"), soci::use(t, "t"),
+                          soci::use(r.id, "id"));
+    else
+      detail::pg_one_time(up,
+                          "UPDATE jobs SET state = 'pending', recoveries = :r, attempts = GREATEST(0, attempts - 1), "
+                          "run_at = :t, updated_at = :t2, lease_owner = '', lease_expires_at = NULL WHERE id = :id",
+                          soci::use(r.lapses, "r"), soci::use(t, "t"), soci::use(t, "t2"), soci::use(r.id, "id"));
+    up.execute(true);
+    if (!r.dead) send_notify(l.sql);
     tx.commit();
-    return res;
+    return true;
   });
 }
 

@@ -218,8 +218,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_requeues_then_kills_after_max_recoveries, 
   F f;
   f.storage().insert({make_job("j")});
   f.storage().claim(claim_of("dead-worker", 1));  // lease until t0+31s
-  BOOST_TEST(f.storage().reclaim_expired(t0 + 20s, 2).requeued == 0u);
-  auto r = f.storage().reclaim_expired(t0 + 40s, 2);
+  BOOST_TEST(reclaim_lapsed(f.storage(), t0 + 20s, 2).requeued == 0u);
+  auto r = reclaim_lapsed(f.storage(), t0 + 40s, 2);
   BOOST_TEST(r.requeued == 1u);
   auto j = *f.storage().get("j");
   BOOST_TEST(j.state == job_state::pending);
@@ -229,7 +229,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_requeues_then_kills_after_max_recoveries, 
   BOOST_TEST(f.storage().attempts("j")[0].error == "lease lapsed: worker dead-worker died or stalled");
   // max-recoveries 2: the second lapse is the last (issue 9 item 12: it was the third).
   f.storage().claim(claim_of("dead-worker", 1, t0 + 41s));
-  r = f.storage().reclaim_expired(t0 + 100s, 2);
+  r = reclaim_lapsed(f.storage(), t0 + 100s, 2);
   BOOST_TEST(r.dead == 1u);
   j = *f.storage().get("j");
   BOOST_TEST(j.state == job_state::dead);
@@ -242,13 +242,54 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_requeues_then_kills_after_max_recoveries, 
 
 // When a host process dies, every job it ran lapses in the same pass; each one's record
 // names the others, so the culprit can be found among them.
+// The queue decides, the storage only performs: a recovery is written only while the job
+// still runs under the lapsed lease it was decided for.
+BOOST_AUTO_TEST_CASE_TEMPLATE(recover_lapsed_is_a_conditional_transition, F, queuectl_contract_fixtures) {
+  F f;
+  f.storage().insert({make_job("renewed"), make_job("finished"), make_job("lost")});
+  BOOST_REQUIRE(f.storage().claim(claim_of("w", 3, t0)).size() == 3u);  // leases until t0 + 30s
+  const auto lapsed = f.storage().lapsed_leases(t0 + 40s);
+  BOOST_REQUIRE(lapsed.size() == 3u);
+  for (const auto& l : lapsed) {
+    BOOST_TEST(l.owner == "w");
+    BOOST_TEST(l.lapses == 1);
+  }
+  BOOST_TEST(f.storage().lapsed_leases(t0 + 20s).empty());
+  BOOST_TEST(f.storage().renew_lease("renewed", "w", t0 + 100s));
+  BOOST_TEST(f.storage().finish(finish_of("finished", "w", job_state::completed, t0 + 35s)));
+  auto recovery = [&](const std::string& id, const std::string& owner) {
+    lapse_recovery r;
+    r.id = id;
+    r.owner = owner;
+    r.now = t0 + 40s;
+    r.lapses = 1;
+    r.attempt_error = "lease lapsed";
+    return r;
+  };
+  BOOST_TEST(!f.storage().recover_lapsed(recovery("renewed", "w")));   // its lease holds again
+  BOOST_TEST(!f.storage().recover_lapsed(recovery("finished", "w")));  // done meanwhile
+  BOOST_TEST(!f.storage().recover_lapsed(recovery("lost", "other")));  // not that lease
+  BOOST_TEST(!f.storage().recover_lapsed(recovery("missing", "w")));
+  BOOST_TEST((f.storage().get("renewed")->state == job_state::processing));
+  BOOST_TEST((f.storage().get("finished")->state == job_state::completed));
+  BOOST_TEST(f.storage().recover_lapsed(recovery("lost", "w")));
+  BOOST_TEST(!f.storage().recover_lapsed(recovery("lost", "w")));  // once
+  const auto j = *f.storage().get("lost");
+  BOOST_TEST((j.state == job_state::pending));
+  BOOST_TEST(j.recoveries == 1);
+  const auto at = f.storage().attempts("lost");
+  BOOST_REQUIRE(at.size() == 1u);
+  BOOST_TEST((at[0].outcome == attempt_outcome::lost));
+  BOOST_TEST(at[0].error == "lease lapsed");
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(reclaim_names_the_jobs_that_shared_the_dead_host, F, queuectl_contract_fixtures) {
   F f;
   f.storage().insert({make_job("a"), make_job("b"), make_job("c")});
   f.storage().claim(claim_of("h:1:x/0", 1));
   f.storage().claim(claim_of("h:1:x/1", 1));
   f.storage().claim(claim_of("h:2:y/0", 1));
-  BOOST_TEST(f.storage().reclaim_expired(t0 + 40s, 1).dead == 3u);  // max-recoveries 1: the first lapse is the last
+  BOOST_TEST(reclaim_lapsed(f.storage(), t0 + 40s, 1).dead == 3u);  // max-recoveries 1: the first lapse is the last
   std::map<std::string, std::string> owner_of;
   for (const auto& id : {"a", "b", "c"}) owner_of[f.storage().attempts(id)[0].worker] = id;
   const std::string on0 = owner_of["h:1:x/0"], on1 = owner_of["h:1:x/1"], other = owner_of["h:2:y/0"];
