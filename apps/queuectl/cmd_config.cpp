@@ -22,7 +22,9 @@ std::string keys_help() {
 /// Prints one setting (`key`) or all of them: `config get`, `config show`.
 int print_config(const command_parser& p, const std::optional<std::string>& key) {
   auto q = open_queue_for_reading(p);
-  const auto [c, stored] = q->read_config();
+  const auto view = q->read_config();
+  const queue_config& c = view.values;
+  const auto& stored = view.stored;
   std::vector<app::config_entry> entries;
   for (const auto& [k, _] : queue_config::keys())
     if (!key || *key == k) entries.push_back({k, c.get(k), stored.count(k) > 0});

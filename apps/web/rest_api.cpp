@@ -462,7 +462,9 @@ http_response rest_api::retry_all_dead() {
 // ---- config ------------------------------------------------------------------------------
 
 http_response rest_api::config_all() {
-  const auto [c, stored] = q_.read_config();
+  const auto view = q_.read_config();  // no structured binding: lambdas below capture them (clang 14)
+  const queue_config& c = view.values;
+  const auto& stored = view.stored;
   return json([&](writer& w) {
     w.StartObject();
     w.Key("config");  // the object `queuectl config get --json` prints
@@ -493,7 +495,9 @@ http_response rest_api::config_all() {
 
 http_response rest_api::config_one(const std::string& raw_key) {
   const std::string k = config_key(raw_key);
-  const auto [c, stored] = q_.read_config();
+  const auto view = q_.read_config();  // no structured binding: lambdas below capture them (clang 14)
+  const queue_config& c = view.values;
+  const auto& stored = view.stored;
   const bool is_set = stored.count(k) > 0;
   return json([&](writer& w) {
     w.StartObject();
