@@ -250,9 +250,7 @@ class sqlite_storage {
       std::vector<lapsed_lease> out;
       const long long t = to_ms(now);
       soci::rowset<soci::row> rows =
-          (sql_.prepare << "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND "
-                           "lease_expires_at < :t",
-           soci::use(t));
+          (sql_.prepare << detail::sql::lapsed_leases, soci::use(t, "t"));
       for (const auto& r : rows)
         out.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});
       return out;

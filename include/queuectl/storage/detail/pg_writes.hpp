@@ -121,7 +121,7 @@ inline std::vector<lapsed_lease> postgresql_storage::lapsed_leases(time_point no
     std::vector<lapsed_lease> out;
     const long long t = db(now);
     detail::pg_select_rows(
-        l.sql, "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND lease_expires_at < :t",
+        l.sql, detail::sql::lapsed_leases,
         [&](soci::statement& st) { st.exchange(soci::use(t, "t")); },
         [&](const soci::row& r) {
           out.push_back({detail::row_text(r, 0), detail::row_text(r, 1), static_cast<int>(detail::row_int(r, 2))});

@@ -35,6 +35,10 @@ inline constexpr const char* purge_attempts =
     "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = :s AND updated_at < :b)";
 inline constexpr const char* purge_jobs = "DELETE FROM jobs WHERE state = :s AND updated_at < :b";
 
+// ---- lapsed leases (the queue decides what becomes of them: reclaim_lapsed) ------------
+inline constexpr const char* lapsed_leases =
+    "SELECT id, lease_owner, recoveries + 1 FROM jobs WHERE state = 'processing' AND lease_expires_at < :t";
+
 // ---- dead-letter retry ------------------------------------------------------------------
 /// Requeues dead jobs (`:t` the time, in the storage's clock); retry_dead appends
 /// `AND id = :id`.
