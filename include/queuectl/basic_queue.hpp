@@ -72,11 +72,15 @@ class basic_queue {
     jobs.reserve(specs.size());
     const bool sequential = cfg.job_ids == "sequential";
     for (auto& s : specs) jobs.push_back(materialize(std::move(s), t, cfg, sequential));
-    if (sequential) storage_.insert_sequential(jobs);  // numbers the jobs without an id
-    else storage_.insert(jobs);
     std::vector<std::string> ids;
     ids.reserve(jobs.size());
-    for (auto& j : jobs) ids.push_back(std::move(j.id));
+    if (sequential) {
+      storage_.insert_sequential(jobs);  // numbers the jobs without an id
+      for (auto& j : jobs) ids.push_back(std::move(j.id));
+    } else {
+      for (const auto& j : jobs) ids.push_back(j.id);
+      storage_.insert(std::move(jobs));  // a storage with insert(vector&&) takes them over
+    }
     wake_.notify();
     return ids;
   }

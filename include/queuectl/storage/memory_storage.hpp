@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -34,6 +35,11 @@ class memory_storage {
   void insert(const std::vector<job>& jobs) {
     std::lock_guard lock(mu_);
     insert_locked(jobs);
+  }
+  /// As insert(const&), moving the jobs in (basic_queue::enqueue hands its batch over).
+  void insert(std::vector<job>&& jobs) {
+    std::lock_guard lock(mu_);
+    insert_locked(std::move(jobs));
   }
 
   void insert_sequential(std::vector<job>& jobs) {
@@ -306,7 +312,7 @@ class memory_storage {
 
   std::vector<attempt_record> attempts(std::string_view id) {
     std::lock_guard lock(mu_);
-    auto it = attempts_.find(std::string(id));
+    auto it = attempts_.find(id);
     return it == attempts_.end() ? std::vector<attempt_record>{} : it->second;
   }
 
@@ -412,15 +418,22 @@ class memory_storage {
     }
   }
 
-  /// insert() under the lock already held.
-  void insert_locked(const std::vector<job>& jobs) {
+  /// insert() under the lock already held; `Jobs` is a const or movable vector.
+  template <class Jobs>
+  void insert_locked(Jobs&& jobs) {
     std::unordered_set<std::string_view> batch;  // all-or-nothing: check every id first
     batch.reserve(jobs.size());
     for (const job& j : jobs)
       if (!batch.insert(j.id).second || jobs_.count(j.id))
         throw error(error_kind::conflict, "queuectl.storage.duplicate_id", "job id '" + j.id + "' already exists");
-    for (const job& in : jobs) {
-      job j = in;
+    // One rehash for the batch instead of several while it goes in.
+    jobs_.reserve(jobs_.size() + jobs.size());
+    attempts_.reserve(jobs_.size() + jobs.size());
+    for (auto& in : jobs) {
+      job j = [&]() -> job {
+        if constexpr (std::is_reference_v<Jobs>) return in;  // the caller keeps its jobs
+        else return std::move(in);
+      }();
       j.seq = ++next_seq_;
       auto [it, _] = jobs_.emplace(j.id, std::move(j));
       order_.emplace(it->second.seq, &it->second);
@@ -439,7 +452,7 @@ class memory_storage {
   }
 
   job* find(std::string_view id) {
-    auto it = jobs_.find(std::string(id));
+    auto it = jobs_.find(id);
     return it == jobs_.end() ? nullptr : &it->second;
   }
   job* held(std::string_view id, std::string_view owner) {
@@ -474,16 +487,24 @@ class memory_storage {
     jobs_.erase(j.id);  // last: invalidates j
   }
 
+  /// Lets lookups by std::string_view find std::string keys without a copy.
+  struct id_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+  };
+  template <class T>
+  using by_id = std::unordered_map<std::string, T, id_hash, std::equal_to<>>;
+
   mutable Mutex mu_;
   std::int64_t next_seq_ = 0;
   std::int64_t id_counter_ = 0;  // the last N given by insert_sequential
-  std::unordered_map<std::string, job> jobs_;
+  by_id<job> jobs_;
   // The indexes point into jobs_: its elements keep their address until erased (rehashing
   // moves no node), and erase() unlinks a job from every index first.
   std::map<std::int64_t, job*> order_;  // seq → job, for FIFO listing
   std::map<due_key, job*> due_;
   std::map<scheduled_key, job*> scheduled_;
-  std::unordered_map<std::string, std::vector<attempt_record>> attempts_;
+  by_id<std::vector<attempt_record>> attempts_;
   std::map<std::string, std::string> config_;
   std::map<std::string, worker_info> workers_;
 };

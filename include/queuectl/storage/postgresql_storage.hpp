@@ -169,14 +169,15 @@ class postgresql_storage {
         }
       };
       if (req.queues.empty()) {
-        collect(*h.claim, h.row);
+        collect(req.executors ? *h.claim_for : *h.claim_any, h.row);
       } else {  // rare: one placeholder per queue, not prepared
         std::string in;
         for (std::size_t i = 0; i < req.queues.size(); ++i) in += (i ? ", :q" : ":q") + std::to_string(i);
         soci::row r;
         soci::statement st(l.sql);
         st.alloc();
-        st.prepare(detail::pg_claim_sql(" AND queue IN (" + in + ")"), soci::details::st_one_time_query);
+        st.prepare(detail::pg_claim_sql(std::string(detail::pg_executor_filter) + " AND queue IN (" + in + ")"),
+                   soci::details::st_one_time_query);
         st.exchange(soci::use(h.owner, "owner"));
         st.exchange(soci::use(h.until, "until"));
         st.exchange(soci::use(h.now, "now"));
@@ -218,15 +219,15 @@ class postgresql_storage {
       h.state = to_string(f.state);
       h.outcome = to_string(f.outcome);
       h.now = db(f.now);
-      h.run_at = f.state == job_state::failed ? db(f.run_at) : 0;
-      h.failed = f.state == job_state::failed ? 1 : 0;
+      const bool retry = f.state == job_state::failed;
+      h.run_at = retry ? db(f.run_at) : 0;
       h.exit_code = f.exit_code.value_or(0);
       h.exit_code_ind = f.exit_code ? soci::i_ok : soci::i_null;
       h.error = detail::pg_text(f.last_error);  // executor output may be any bytes
       h.output = detail::pg_text(f.output);
       h.count = 0;
       h.notified = 0;
-      h.finish->execute(true);
+      (retry ? *h.finish_retry : *h.finish_done).execute(true);
       return h.count == 1;
     });
   }
