@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace queuectl::detail {
 
@@ -36,6 +38,10 @@ class sqlite_statement {
   template <std::integral I>
   sqlite_statement& bind(const char* name, I v) {
     check(sqlite_api::sqlite3_bind_int64(stmt_, index(name), static_cast<sqlite_api::sqlite3_int64>(v)), "bind");
+    return *this;
+  }
+  sqlite_statement& bind(const char* name, double v) {
+    check(sqlite_api::sqlite3_bind_double(stmt_, index(name), v), "bind");
     return *this;
   }
   sqlite_statement& bind(const char* name, std::optional<int> v) {
@@ -83,9 +89,14 @@ class sqlite_statement {
   };
 
  private:
-  int index(const char* name) const {
+  /// Names are string literals: their addresses are remembered, so a statement re-run per
+  /// row (bulk insert) does not search its parameter names again each time.
+  int index(const char* name) {
+    for (const auto& [known, i] : indexes_)
+      if (known == name) return i;
     const int i = sqlite_api::sqlite3_bind_parameter_index(stmt_, name);
     if (i == 0) throw soci::soci_error(std::string("sqlite3: no parameter ") + name);
+    if (indexes_.size() < 64) indexes_.emplace_back(name, i);  // bounded, whatever the caller passes
     return i;
   }
   void check(int rc, const char* what) const {
@@ -98,6 +109,7 @@ class sqlite_statement {
 
   sqlite_api::sqlite3* db_;
   sqlite_api::sqlite3_stmt* stmt_ = nullptr;
+  std::vector<std::pair<const char*, int>> indexes_;
 };
 
 }  // namespace queuectl::detail
