@@ -16,8 +16,10 @@
 #include "queuectl/concepts.hpp"
 #include "queuectl/reclaim.hpp"
 #include "queuectl/bounds.hpp"
+#include "queuectl/detail/attempt_verdict.hpp"
+#include "queuectl/detail/job_spec_mapping.hpp"
+#include "queuectl/detail/queue_refusals.hpp"
 #include "queuectl/error.hpp"
-#include "queuectl/job_id.hpp"
 #include "queuectl/queue_config.hpp"
 #include "queuectl/wake_signal.hpp"
 
@@ -71,7 +73,7 @@ class basic_queue {
     std::vector<job> jobs;
     jobs.reserve(specs.size());
     const bool sequential = cfg.job_ids == "sequential";
-    for (auto& s : specs) jobs.push_back(materialize(std::move(s), t, cfg, sequential));
+    for (auto& s : specs) jobs.push_back(detail::job_from_spec(std::move(s), t, cfg, sequential));
     std::vector<std::string> ids;
     ids.reserve(jobs.size());
     if (sequential) {
@@ -132,28 +134,7 @@ class basic_queue {
   /// failed (retry at now + backoff) or dead. Returns false if `owner` no longer held
   /// the lease (the job was canceled or recovered meanwhile); nothing is written then.
   bool report(const job& j, const std::string& owner, const attempt_result& r) {
-    const time_point t = now();
-    finish_request f;
-    f.id = j.id;
-    f.owner = owner;
-    f.now = t;
-    f.exit_code = r.exit_code;
-    f.output = r.output;
-    if (r.success) {
-      f.state = job_state::completed;
-      f.outcome = attempt_outcome::succeeded;
-    } else {
-      f.outcome = r.timed_out ? attempt_outcome::timed_out : attempt_outcome::failed;
-      f.last_error = r.error.empty() ? "attempt failed" : r.error;
-      const bool exhausted = j.attempts >= std::max(1, j.max_retries);
-      if (r.permanent || exhausted) {
-        f.state = job_state::dead;
-        if (r.permanent) f.last_error = "permanent failure: " + f.last_error;
-      } else {
-        f.state = job_state::failed;
-        f.run_at = saturating_add(t, r.retry_after ? *r.retry_after : retry_delay(j.attempts));
-      }
-    }
+    finish_request f = detail::finish_of_attempt(j, owner, r, now(), [this](int n) { return retry_delay(n); });
     const bool written = storage_.finish(f);
     if (written && f.state == job_state::failed) wake_.notify();
     return written;
@@ -203,9 +184,8 @@ class basic_queue {
   void retry_dead(const std::string& id) {
     if (!storage_.retry_dead(id, now())) {
       auto j = storage_.get(id);
-      if (!j) throw not_found(id);
-      throw error(error_kind::conflict, "queuectl.queue.not_dead",
-                  "job '" + id + "' is " + std::string(to_string(j->state)) + ", not dead");
+      if (!j) throw detail::job_not_found(id);
+      throw detail::job_not_dead(id, j->state);
     }
     wake_.notify();
   }
@@ -213,8 +193,8 @@ class basic_queue {
   /// Deletes a job that is not running.
   void remove(const std::string& id) {
     if (!storage_.remove(id)) {
-      if (!storage_.get(id)) throw not_found(id);
-      throw error(error_kind::conflict, "queuectl.queue.running", "job '" + id + "' is running; cancel it first");
+      if (!storage_.get(id)) throw detail::job_not_found(id);
+      throw detail::job_running(id, "cancel it first");
     }
   }
 
@@ -229,31 +209,19 @@ class basic_queue {
   /// is changed.
   job update(const std::string& id, const job_patch& patch,
              const std::function<void(const job_spec&)>& check = {}) {
-    if (patch.state && *patch.state != job_state::pending && *patch.state != job_state::canceled)
-      throw error(error_kind::invalid_input, "queuectl.update.state",
-                  "state: a job can be moved only to pending or canceled, not " + std::string(to_string(*patch.state)));
+    detail::check_update_target(patch);
     for (int tries = 0;; ++tries) {
       const job cur = get(id);
-      if (cur.state == job_state::processing)
-        throw error(error_kind::conflict, "queuectl.queue.running",
-                    "job '" + id + "' is running; cancel it or wait until it finishes");
+      if (cur.state == job_state::processing) throw detail::job_running(id, "cancel it or wait until it finishes");
       job_update u;
       u.id = id;
       u.expected = cur.state;
       u.set = patch;
       if (patch.state == cur.state) u.set.state.reset();  // already there: no move
-      if (u.set.state) {
-        const bool ok = *u.set.state == job_state::pending ? cur.state != job_state::pending
-                                                           : cur.state == job_state::pending || cur.state == job_state::failed;
-        if (!ok)
-          throw error(error_kind::conflict, "queuectl.update.move",
-                      "job '" + id + "' is " + std::string(to_string(cur.state)) + ": it cannot move to " +
-                          std::string(to_string(*u.set.state)) +
-                          (*u.set.state == job_state::canceled ? " (only pending and failed jobs can be canceled)" : ""));
-      }
+      if (u.set.state) detail::check_update_move(id, cur.state, *u.set.state);
       if (check || patch.changes_fields()) {
-        job_spec s = spec_of(cur);
-        apply_patch(s, patch);
+        job_spec s = detail::spec_of(cur);
+        detail::apply_patch(s, patch);
         if (s.executor == "shell" && s.command.empty())
           throw invalid_field("command", "required (a non-empty shell command) for the shell executor");
         if (check) check(s);
@@ -265,8 +233,7 @@ class basic_queue {
       }
       // The job changed state between the read and the write (claimed, finished, canceled
       // or deleted): decide again on what it is now. A claim makes the next round refuse it.
-      if (tries >= 20)
-        throw error(error_kind::conflict, "queuectl.update.busy", "job '" + id + "' keeps changing; try again");
+      if (tries >= 20) throw detail::update_kept_changing(id);
     }
   }
 
@@ -278,7 +245,7 @@ class basic_queue {
   /// The job, or throws not_found.
   job get(const std::string& id) {
     auto j = storage_.get(id);
-    if (!j) throw not_found(id);
+    if (!j) throw detail::job_not_found(id);
     return std::move(*j);
   }
   std::optional<job> find(const std::string& id) { return storage_.get(id); }
@@ -396,58 +363,10 @@ class basic_queue {
     return c;
   }
 
-  job materialize(job_spec&& s, time_point t, const queue_config& cfg, bool sequential) const {
-    job j;
-    j.id = s.id.empty() && !sequential ? generate_job_id() : std::move(s.id);  // sequential: storage numbers it
-    j.command = std::move(s.command);
-    j.executor = std::move(s.executor);
-    j.payload = std::move(s.payload);
-    j.queue = std::move(s.queue);
-    j.priority = s.priority;
-    j.max_retries = s.max_retries.value_or(cfg.max_retries);
-    j.run_at = s.run_at.value_or(t);
-    j.timeout = s.timeout.value_or(0);
-    j.env = std::move(s.env);
-    j.cwd = std::move(s.cwd);
-    j.created_at = t;
-    j.updated_at = t;
-    return j;
-  }
-  static job_spec spec_of(const job& j) {
-    job_spec s;
-    s.id = j.id;
-    s.command = j.command;
-    s.executor = j.executor;
-    s.payload = j.payload;
-    s.queue = j.queue;
-    s.priority = j.priority;
-    s.max_retries = j.max_retries;
-    s.run_at = j.run_at;
-    s.timeout = j.timeout;
-    s.env = j.env;
-    s.cwd = j.cwd;
-    return s;
-  }
-  static void apply_patch(job_spec& s, const job_patch& p) {
-    if (p.command) s.command = *p.command;
-    if (p.executor) s.executor = *p.executor;
-    if (p.payload) s.payload = *p.payload;
-    if (p.queue) s.queue = *p.queue;
-    if (p.priority) s.priority = *p.priority;
-    if (p.max_retries) s.max_retries = *p.max_retries;
-    if (p.run_at) s.run_at = *p.run_at;
-    if (p.timeout) s.timeout = *p.timeout;
-    if (p.env) s.env = *p.env;
-    if (p.cwd) s.cwd = *p.cwd;
-  }
-  static error not_found(const std::string& id) {
-    return error(error_kind::not_found, "queuectl.queue.not_found", "no job with id '" + id + "'");
-  }
   error final_or_missing(const std::string& id, const char* what) {
     auto j = storage_.get(id);
-    if (!j) return not_found(id);
-    return error(error_kind::conflict, "queuectl.queue.final",
-                 std::string("cannot ") + what + " job '" + id + "': it is already " + std::string(to_string(j->state)));
+    if (!j) return detail::job_not_found(id);
+    return detail::job_already_final(id, what, j->state);
   }
 
   Storage storage_;

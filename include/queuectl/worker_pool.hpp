@@ -8,7 +8,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdio>
 #include <exception>
 #include <functional>
 #include <map>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "queuectl/detail/running_attempt.hpp"
 #include "queuectl/execution_context.hpp"
 #include "queuectl/job.hpp"
 #include "queuectl/storage_types.hpp"
@@ -63,6 +63,26 @@ struct worker_pool_options {
   std::function<void(const job&, const std::string& owner)> on_abandon;
 };
 
+/// @brief What worker_pool needs of a queue: basic_queue satisfies it, as does a facade
+/// over one (for instance, one that adds metrics or tracing around each call).
+template <class Q>
+concept queue_like = requires(Q& q, const job& j, const std::string& s, const execution_context& ctx,
+                              const attempt_result& r, std::vector<std::string> queues,
+                              std::optional<std::vector<std::string>> executors) {
+  { q.claim(std::size_t{1}, s, queues, executors) } -> std::same_as<std::vector<job>>;
+  { q.next_due(queues, executors) } -> std::same_as<std::optional<time_point>>;
+  { q.execute(j, ctx) } -> std::same_as<attempt_result>;
+  { q.report(j, s, r) } -> std::same_as<bool>;
+  { q.heartbeat(s, s) } -> std::same_as<bool>;
+  { q.release(s, s) } -> std::same_as<bool>;
+  q.reclaim_expired();
+  { q.find(s) } -> std::same_as<std::optional<job>>;
+  { q.config().poll_interval_ms } -> std::convertible_to<long long>;
+  { q.lease_length() } -> std::convertible_to<milliseconds>;
+  { q.effective_timeout(j) } -> std::convertible_to<double>;
+  { q.wake() } -> std::same_as<wake_signal&>;
+};
+
 /// @brief Runs jobs from `Queue` (a basic_queue) on N threads.
 ///
 /// Each slot claims one job at a time and runs it on its own thread. Two helper threads:
@@ -85,26 +105,6 @@ struct worker_pool_options {
 /// stops running jobs and hands them back as not attempted. join() waits for the slots;
 /// abandoned calls get at most another `abandon_grace` and are then left detached (their
 /// executor must outlive them: a process exits instead, see stuck_calls()).
-/// @brief What worker_pool needs of a queue: basic_queue satisfies it, as does a facade
-/// over one (for instance, one that adds metrics or tracing around each call).
-template <class Q>
-concept queue_like = requires(Q& q, const job& j, const std::string& s, const execution_context& ctx,
-                              const attempt_result& r, std::vector<std::string> queues,
-                              std::optional<std::vector<std::string>> executors) {
-  { q.claim(std::size_t{1}, s, queues, executors) } -> std::same_as<std::vector<job>>;
-  { q.next_due(queues, executors) } -> std::same_as<std::optional<time_point>>;
-  { q.execute(j, ctx) } -> std::same_as<attempt_result>;
-  { q.report(j, s, r) } -> std::same_as<bool>;
-  { q.heartbeat(s, s) } -> std::same_as<bool>;
-  { q.release(s, s) } -> std::same_as<bool>;
-  q.reclaim_expired();
-  { q.find(s) } -> std::same_as<std::optional<job>>;
-  { q.config().poll_interval_ms } -> std::convertible_to<long long>;
-  { q.lease_length() } -> std::convertible_to<milliseconds>;
-  { q.effective_timeout(j) } -> std::convertible_to<double>;
-  { q.wake() } -> std::same_as<wake_signal&>;
-};
-
 template <queue_like Queue>
 class worker_pool {
  public:
@@ -207,32 +207,10 @@ class worker_pool {
 
  private:
   using steady = std::chrono::steady_clock;
-  enum class stop_reason { none, canceled, lost, timed_out, aborted };
-
-  /// Shared by a slot thread and the watch thread: whoever moves `state` off `running`
-  /// first decides how the attempt ends. Outlives the pool if a stuck call does.
-  struct attempt_ticket {
-    enum : int { running, finished, abandoned };
-    std::atomic<int> state{running};
-    std::atomic<bool> entered{false};   ///< past the last use of the pool before the call
-    std::atomic<bool> returned{false};  ///< the executor call has returned
-  };
-  struct running_job {
-    job j;
-    std::string owner;
-    std::uint64_t seq = 0;  ///< tells a slot's successive attempts apart
-    std::stop_source stop;
-    double timeout = 0;
-    time_point started_at{};
-    steady::time_point deadline = steady::time_point::max();
-    stop_reason reason = stop_reason::none;
-    steady::time_point abandon_at = steady::time_point::max();
-    std::shared_ptr<attempt_ticket> ticket;
-  };
-  struct abandoned_thread {
-    std::thread thread;
-    std::shared_ptr<attempt_ticket> ticket;
-  };
+  using stop_reason = detail::stop_reason;
+  using attempt_ticket = detail::attempt_ticket;
+  using running_job = detail::running_attempt;
+  using abandoned_thread = detail::abandoned_thread;
 
   void run_slot(int slot) {
     const std::string owner = opts_.owner_prefix + "/" + std::to_string(slot);
@@ -288,7 +266,7 @@ class worker_pool {
       r.seq = ++attempt_seq_;
       r.timeout = ctx.timeout;
       r.started_at = ctx.started_at;
-      r.deadline = deadline_after(ctx.timeout);
+      r.deadline = detail::deadline_after(ctx.timeout);
       r.ticket = ticket;
       ctx.stop = r.stop.get_token();
       if (aborting_.load()) stop_attempt(r, stop_reason::aborted);
@@ -321,256 +299,26 @@ class worker_pool {
     return true;
   }
 
+  // Recording an attempt's end: detail/worker_pool_recording.hpp.
   /// Records an attempt whose executor returned, by why it was stopped (if it was).
   void finish_attempt(const job& j, const std::string& owner, const attempt_result& r, stop_reason reason,
-                      double timeout, time_point started, time_point finished) {
-    attempt_result recorded = r;
-    attempt_outcome outcome = outcome_of(r);
-    bool written = true;
-    switch (reason) {
-      case stop_reason::timed_out:  // the deadline counts, whatever the executor returned
-        recorded = timed_out_result(r, timeout, "");
-        outcome = attempt_outcome::timed_out;
-        retrying([&] { written = queue_.report(j, owner, recorded); });
-        break;
-      case stop_reason::canceled:  // recorded by the cancel itself
-        outcome = attempt_outcome::canceled;
-        break;
-      case stop_reason::lost:  // recorded by whoever took the lease
-        outcome = attempt_outcome::lost;
-        break;
-      case stop_reason::aborted:
-      case stop_reason::none:
-        if ((reason == stop_reason::aborted || aborting_.load()) && !r.success) {
-          retrying([&] { queue_.release(j.id, owner); });
-          outcome = attempt_outcome::released;
-        } else {
-          retrying([&] { written = queue_.report(j, owner, r); });
-        }
-        break;
-    }
-    if (!written) outcome = why_not_ours(j.id);
-    if (opts_.on_finish) opts_.on_finish(j, recorded, outcome, started, finished);
-  }
-
+                      double timeout, time_point started, time_point finished);
   /// The executor did not return in time after its stop: record the attempt without it
   /// and give the slot a fresh thread.
-  void abandon(int slot, running_job& r) {
-    if (opts_.on_abandon) {
-      try {
-        opts_.on_abandon(r.j, r.owner);
-      } catch (...) {
-      }
-    }
-    const std::string note = "; the executor did not return within " + seconds_text(opts_.abandon_grace) +
-                             " of being stopped and was abandoned";
-    attempt_result res;
-    attempt_outcome outcome = attempt_outcome::failed;
-    bool written = true;
-    switch (r.reason) {
-      case stop_reason::timed_out:
-        res = timed_out_result({}, r.timeout, note);
-        outcome = attempt_outcome::timed_out;
-        retrying([&] { written = queue_.report(r.j, r.owner, res); });
-        break;
-      case stop_reason::aborted:
-        res = attempt_result::failure("stopped: the worker is stopping" + note);
-        outcome = attempt_outcome::released;
-        retrying([&] { queue_.release(r.j.id, r.owner); });
-        break;
-      case stop_reason::canceled:
-        res = attempt_result::failure("canceled" + note);
-        outcome = attempt_outcome::canceled;
-        break;
-      case stop_reason::lost:
-      case stop_reason::none:
-        res = attempt_result::failure("lease lost" + note);
-        outcome = attempt_outcome::lost;
-        break;
-    }
-    if (!written) outcome = why_not_ours(r.j.id);
-    if (opts_.on_finish) opts_.on_finish(r.j, res, outcome, r.started_at, now());
-    std::lock_guard lock(threads_mu_);
-    abandoned_.push_back({std::move(threads_[static_cast<std::size_t>(slot)]), r.ticket});
-    if (stopping_.load()) live_slots_.fetch_sub(1);  // the stuck thread would never count itself out
-    else threads_[static_cast<std::size_t>(slot)] = std::thread([this, slot] { run_slot(slot); });
-  }
+  void abandon(int slot, running_job& r);
+  /// Why a job's attempt is no longer this pool's to record: canceled, or lost.
+  attempt_outcome why_not_ours(const std::string& id);
 
-  void run_heartbeat(std::stop_token st) {
-    auto last_reclaim = steady::now() - std::chrono::hours(1);
-    while (!st.stop_requested()) {
-      const auto lease = queue_.lease_length();
-      const auto period = std::clamp(lease / 3, std::chrono::milliseconds(50), std::chrono::milliseconds(10000));
-      std::vector<std::pair<std::string, std::string>> held;
-      {
-        std::lock_guard lock(running_mu_);
-        for (auto& [_, r] : running_) held.emplace_back(r.j.id, r.owner);
-      }
-      for (auto& [id, owner] : held) {
-        bool still_ours = true;
-        try {
-          still_ours = queue_.heartbeat(id, owner);
-        } catch (const std::exception& e) {
-          storage_error(e);
-          continue;  // transient storage error: the lease may survive until the next tick
-        }
-        if (!still_ours) {
-          const stop_reason why = why_not_ours(id) == attempt_outcome::canceled ? stop_reason::canceled : stop_reason::lost;
-          std::lock_guard lock(running_mu_);
-          for (auto& [_, r] : running_)
-            if (r.j.id == id && r.owner == owner) stop_attempt(r, why);
-        }
-      }
-      if (steady::now() - last_reclaim >= period) {
-        try {
-          queue_.reclaim_expired();
-        } catch (const std::exception& e) {
-          storage_error(e);
-        }
-        last_reclaim = steady::now();
-      }
-      if (opts_.on_tick) {
-        try {
-          opts_.on_tick();
-        } catch (const std::exception& e) {
-          storage_error(e);
-        }
-      }
-      std::unique_lock lock(hb_mu_);
-      hb_cv_.wait_for(lock, period, [&] { return st.stop_requested(); });
-    }
-  }
-
+  // The helper threads: detail/worker_pool_watch.hpp.
+  void run_heartbeat(std::stop_token st);
   /// Cancels, deadlines and stuck executors of the running attempts (see the class doc).
-  void run_watch(std::stop_token st, std::uint64_t seen) {
-    constexpr auto tick = std::chrono::milliseconds(50);
-    auto last_check = steady::now();
-    while (!st.stop_requested()) {
-      std::uint64_t started;
-      {
-        std::lock_guard lock(watch_mu_);
-        started = attempts_started_;
-      }
-      bool idle;
-      {
-        std::lock_guard lock(running_mu_);
-        idle = running_.empty();
-      }
-      {
-        std::unique_lock lock(watch_mu_);
-        watch_cv_.wait_for(lock, idle ? std::chrono::milliseconds(1000) : tick,
-                           [&] { return st.stop_requested() || (idle && attempts_started_ != started); });
-      }
-      if (st.stop_requested()) break;
-      const auto gen = queue_.wake().generation();
-      const auto poll = std::chrono::milliseconds(std::max<long long>(50, queue_.config().poll_interval_ms));
-      if (gen != seen || steady::now() - last_check >= poll) {
-        seen = gen;
-        last_check = steady::now();
-        stop_canceled();
-      } else if (idle) {
-        continue;
-      }
-      enforce_deadlines();
-    }
-  }
-
+  void run_watch(std::stop_token st, std::uint64_t seen);
   /// One read per running job: stops those canceled (or no longer ours) meanwhile.
-  void stop_canceled() {
-    struct held {
-      int slot;
-      std::uint64_t seq;
-      std::string id, owner;
-    };
-    std::vector<held> running;
-    {
-      std::lock_guard lock(running_mu_);
-      for (auto& [slot, r] : running_)
-        if (r.reason == stop_reason::none) running.push_back({slot, r.seq, r.j.id, r.owner});
-    }
-    for (const auto& h : running) {
-      stop_reason why = stop_reason::none;
-      try {
-        const std::optional<job> j = queue_.find(h.id);
-        if (!j || j->state == job_state::canceled) why = stop_reason::canceled;
-        else if (j->state != job_state::processing || j->lease_owner != h.owner) why = stop_reason::lost;
-      } catch (const std::exception& e) {
-        storage_error(e);
-        continue;
-      }
-      if (why == stop_reason::none) continue;
-      std::lock_guard lock(running_mu_);
-      const auto it = running_.find(h.slot);
-      if (it != running_.end() && it->second.seq == h.seq) stop_attempt(it->second, why);
-    }
-  }
-
-  void enforce_deadlines() {
-    std::vector<std::pair<int, running_job>> gone;
-    {
-      std::lock_guard lock(running_mu_);
-      const auto t = steady::now();
-      for (auto it = running_.begin(); it != running_.end();) {
-        running_job& r = it->second;
-        if (r.reason == stop_reason::none && t >= r.deadline) stop_attempt(r, stop_reason::timed_out);
-        int expected = attempt_ticket::running;
-        if (t >= r.abandon_at && r.ticket->entered.load(std::memory_order_acquire) &&
-            r.ticket->state.compare_exchange_strong(expected, attempt_ticket::abandoned)) {
-          gone.emplace_back(it->first, std::move(r));
-          it = running_.erase(it);
-          continue;
-        }
-        ++it;
-      }
-    }
-    for (auto& [slot, r] : gone) abandon(slot, r);
-  }
+  void stop_canceled();
+  void enforce_deadlines();
 
   /// Under running_mu_. The first reason wins; the grace clock starts now.
-  void stop_attempt(running_job& r, stop_reason why) {
-    if (r.reason != stop_reason::none) return;
-    r.reason = why;
-    r.abandon_at = steady::now() + opts_.abandon_grace;
-    r.stop.request_stop();
-  }
-
-  /// Why a job's attempt is no longer this pool's to record: canceled, or lost.
-  attempt_outcome why_not_ours(const std::string& id) {
-    try {
-      const std::optional<job> j = queue_.find(id);
-      if (!j || j->state == job_state::canceled) return attempt_outcome::canceled;
-    } catch (const std::exception& e) {
-      storage_error(e);
-    }
-    return attempt_outcome::lost;
-  }
-
-  static attempt_outcome outcome_of(const attempt_result& r) {
-    return r.success ? attempt_outcome::succeeded : r.timed_out ? attempt_outcome::timed_out : attempt_outcome::failed;
-  }
-  static attempt_result timed_out_result(attempt_result r, double timeout, const std::string& note) {
-    const bool executor_said_so = r.timed_out && !r.error.empty();
-    r.success = false;
-    r.timed_out = true;
-    r.permanent = false;
-    r.retry_after.reset();
-    if (!executor_said_so) r.error = "timed out after " + seconds_text(timeout);
-    r.error += note;
-    return r;
-  }
-  static std::string seconds_text(double s) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%gs", s);
-    return buf;
-  }
-  static std::string seconds_text(std::chrono::milliseconds d) {
-    return seconds_text(std::chrono::duration<double>(d).count());
-  }
-  /// The job's deadline; none for no timeout or one too large to matter (no overflow).
-  static steady::time_point deadline_after(double timeout) {
-    if (!(timeout > 0) || timeout > 1e9) return steady::time_point::max();
-    return steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(timeout));
-  }
+  void stop_attempt(running_job& r, stop_reason why) { detail::stop_attempt(r, why, opts_.abandon_grace); }
 
   /// Reporting must not be lost to a transient storage error (a busy database): retry
   /// for a while; if it still fails, the lease lapses and the job is recovered.
@@ -617,3 +365,6 @@ class worker_pool {
 };
 
 }  // namespace queuectl
+
+#include "queuectl/detail/worker_pool_recording.hpp"
+#include "queuectl/detail/worker_pool_watch.hpp"
