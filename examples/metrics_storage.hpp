@@ -91,6 +91,11 @@ class metrics_storage {
   {
     return timed("stats", [&] { return inner_->stats(since); });
   }
+  std::vector<minute_count> finished_per_minute(time_point since)
+    requires attempt_statistics<S>
+  {
+    return timed("stats", [&] { return finished_per_minute_of(*inner_, since, now()); });
+  }
 
  private:
   /// Runs `f`, then adds its call and duration to `op` (also when it throws).

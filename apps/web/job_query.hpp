@@ -1,5 +1,5 @@
-// What the REST API computes over storage that storage has no method for (yet): job
-// listing with executor / text filters and cursor paging, and per-minute attempt buckets.
+// The REST API's job listing (filters and keyset cursors over list_filter) and its
+// per-minute attempt buckets (finished_per_minute).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +16,8 @@
 namespace queuectl::web {
 
 /// Where the next page starts: after the job with this seq (in the listing's order).
-/// `offset_hint` (the storage offset after it) lets the next page start there instead of
-/// scanning from the top; it is checked, not trusted.
+/// `offset_hint` is no longer used (pages are keyset: seq bounds in the storage query);
+/// it stays in the encoding so that cursors handed out before remain valid.
 struct page_cursor {
   std::int64_t seq = 0;
   std::size_t offset_hint = 0;
@@ -43,10 +43,10 @@ struct job_page {
   std::optional<std::string> next_cursor;  ///< nullopt on the last page
 };
 
-/// One page. State and queue are filtered by storage; executor and text here, over
-/// storage pages (storage has no such filters). Such a filtered scan examines at most
-/// 20,000 rows per call: it may return fewer than `limit` jobs with a next cursor (ask
-/// again to go on); and at most two run at once (a third gets http_error 503).
+/// One page, every filter applied by the storage's query (list_filter). A search
+/// (executor or text) examines a window of at most 20,000 seqs per call: it may return
+/// fewer than `limit` jobs with a next cursor (ask again to go on); and at most two run at
+/// once (a third gets http_error 503).
 job_page query_jobs(app::host_queue& q, const job_query& query);
 
 struct minute_bucket {
@@ -56,15 +56,10 @@ struct minute_bucket {
 };
 
 /// Finished attempts per minute over the last `minutes`, oldest first, the last bucket
-/// being the current (partial) minute. Storage only offers stats(since), so a bucket is
-/// stats(start) - stats(end); closed minutes are cached, so a poll costs ~2 queries.
+/// being the current (partial) minute: one storage query (finished_per_minute).
 class throughput_history {
  public:
   std::vector<minute_bucket> buckets(app::host_queue& q, time_point now, int minutes);
-
- private:
-  std::mutex mu_;
-  std::map<std::int64_t, std::pair<std::size_t, std::size_t>> closed_;  ///< minute → (ok, failed)
 };
 
 }  // namespace queuectl::web

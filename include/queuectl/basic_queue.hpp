@@ -259,6 +259,13 @@ class basic_queue {
   {
     return storage_.stats(since);
   }
+  /// Finished attempts per minute since `since`, oldest first, minutes without any left
+  /// out: one query on storages with attempts_per_minute, else from stats().
+  std::vector<minute_count> finished_per_minute(time_point since)
+    requires attempt_statistics<Storage>
+  {
+    return finished_per_minute_of(storage_, since, now());
+  }
 
   /// Requeues every dead job (attempts and recoveries reset, due now); returns how many.
   /// One statement on the SQL storages (bulk_dead_retry).

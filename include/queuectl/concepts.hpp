@@ -2,7 +2,9 @@
 /// @brief The three extension points of basic_queue, each a named concept.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -122,6 +124,36 @@ std::size_t retry_all_dead_of(S& s, time_point t) {
     for (const auto& j : s.list(f))
       if (s.retry_dead(j.id, t)) ++n;
     return n;
+  }
+}
+
+/// @brief Optional storage capability: finished attempts per minute since a time, in one
+/// query (one GROUP BY in the SQL storages): the dashboard's throughput chart.
+template <class S>
+concept attempts_per_minute = requires(S& s, time_point since) {
+  { s.finished_per_minute(since) } -> std::same_as<std::vector<minute_count>>;
+};
+
+/// Finished attempts per minute from `since` until `now`, oldest first, minutes without
+/// any left out: one query where `s` can, else from stats() at every minute boundary.
+template <class S>
+  requires attempt_statistics<S>
+std::vector<minute_count> finished_per_minute_of(S& s, time_point since, time_point now) {
+  if constexpr (attempts_per_minute<S>) {
+    return s.finished_per_minute(since);
+  } else {
+    constexpr std::int64_t minute_ms = 60'000;
+    std::vector<minute_count> out;
+    const std::int64_t first = to_ms(since) / minute_ms, last = to_ms(now) / minute_ms;
+    attempt_stats after = s.stats(since);  // finished at or after the current boundary
+    for (std::int64_t m = first; m <= last && after.finished > 0; ++m) {
+      const attempt_stats next = s.stats(from_ms((m + 1) * minute_ms));
+      const minute_count c{m, after.succeeded - std::min(after.succeeded, next.succeeded),
+                           after.failed - std::min(after.failed, next.failed)};
+      if (c.succeeded + c.failed > 0) out.push_back(c);
+      after = next;
+    }
+    return out;
   }
 }
 

@@ -109,11 +109,39 @@ inline constexpr std::string_view sequential_id_prefix = "job";
 struct list_filter {
   std::optional<job_state> state;
   std::optional<std::string> queue;
+  std::optional<std::string> executor;
+  /// Jobs whose id, command or last error contains this, ignoring ASCII case ("" : all).
+  std::string text;
   std::size_t limit = 100;  ///< 0: no limit
   std::size_t offset = 0;
   /// Newest first (seq desc) when true; oldest first otherwise.
   bool newest_first = false;
+  /// Only jobs with min_seq <= seq <= max_seq: keyset paging (the next page starts past
+  /// the last seq seen, so it costs the same however deep it is) and bounded scans.
+  std::optional<std::int64_t> min_seq;
+  std::optional<std::int64_t> max_seq;
 };
+
+/// ASCII lower case: what list_filter::text matching folds, the same in every storage.
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+/// Whether job `j` passes `f`'s state, queue, executor, text and seq filters (the
+/// in-memory form of the SQL storages' WHERE).
+inline bool matches(const list_filter& f, const job& j) {
+  if (f.state && j.state != *f.state) return false;
+  if (f.queue && j.queue != *f.queue) return false;
+  if (f.executor && j.executor != *f.executor) return false;
+  if ((f.min_seq && j.seq < *f.min_seq) || (f.max_seq && j.seq > *f.max_seq)) return false;
+  if (f.text.empty()) return true;
+  const std::string needle = ascii_lower(f.text);
+  return ascii_lower(j.id).find(needle) != std::string::npos || ascii_lower(j.command).find(needle) != std::string::npos ||
+         ascii_lower(j.last_error).find(needle) != std::string::npos;
+}
 
 /// @brief Delete finished jobs (and their attempts).
 struct purge_filter {
@@ -179,6 +207,19 @@ struct attempt_stats {
   std::optional<time_point> first_started;
   std::optional<time_point> last_finished;
 };
+
+/// @brief Finished attempts of one minute (finished_per_minute).
+struct minute_count {
+  std::int64_t minute = 0;  ///< minutes since the epoch (finish time / 60 s), local clock
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;  ///< failed + timed_out
+  bool operator==(const minute_count&) const = default;
+};
+
+/// The percentiles of attempt_stats are taken over at most this many of the window's
+/// latest finished attempts, so that a stats call loads a bounded number of durations
+/// however long the window; its counts and mean cover the whole window.
+inline constexpr std::size_t percentile_sample = 10000;
 
 /// Fills the duration fields of `s` (mean and nearest-rank p50/p95/p99) from the attempts'
 /// durations in milliseconds, in any order. Every storage summarizes the same way.

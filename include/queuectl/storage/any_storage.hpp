@@ -68,6 +68,7 @@ class any_storage {
   void remove_worker(std::string_view id) { impl_->remove_worker(id); }
   std::vector<worker_info> workers() { return impl_->workers(); }
   attempt_stats stats(std::optional<time_point> since) { return impl_->stats(since); }
+  std::vector<minute_count> finished_per_minute(time_point since) { return impl_->finished_per_minute(since); }
 
  private:
   struct interface {
@@ -103,6 +104,7 @@ class any_storage {
     virtual void remove_worker(std::string_view) = 0;
     virtual std::vector<worker_info> workers() = 0;
     virtual attempt_stats stats(std::optional<time_point>) = 0;
+    virtual std::vector<minute_count> finished_per_minute(time_point) = 0;
   };
 
   template <class S>
@@ -152,8 +154,18 @@ class any_storage {
       if constexpr (attempt_statistics<S>) {
         return s->stats(since);
       } else {
-        throw error(error_kind::storage, "queuectl.storage.no_stats", "this storage keeps no attempt statistics");
+        throw no_stats();
       }
+    }
+    std::vector<minute_count> finished_per_minute(time_point since) override {
+      if constexpr (attempt_statistics<S>) {
+        return finished_per_minute_of(*s, since, queuectl::now());
+      } else {
+        throw no_stats();
+      }
+    }
+    static error no_stats() {
+      return error(error_kind::storage, "queuectl.storage.no_stats", "this storage keeps no attempt statistics");
     }
     std::unique_ptr<S> s;
   };
@@ -161,6 +173,6 @@ class any_storage {
   std::unique_ptr<interface> impl_;
 };
 static_assert(storage_policy<any_storage> && attempt_statistics<any_storage> && counts_per_queue<any_storage> &&
-              bulk_dead_retry<any_storage>);
+              bulk_dead_retry<any_storage> && attempts_per_minute<any_storage>);
 
 }  // namespace queuectl

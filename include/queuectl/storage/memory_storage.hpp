@@ -322,6 +322,10 @@ class memory_storage {
     std::lock_guard lock(mu_);
     return attempts_.stats(since);
   }
+  std::vector<minute_count> finished_per_minute(time_point since) {
+    std::lock_guard lock(mu_);
+    return attempts_.per_minute(since);
+  }
 
  private:
   /// insert() under the lock already held; `Jobs` is a const or movable vector.
@@ -374,7 +378,7 @@ using memory_storage_mt = memory_storage<std::mutex>;
 using memory_storage_st = memory_storage<null_mutex>;
 
 static_assert(storage_policy<memory_storage_mt> && attempt_statistics<memory_storage_mt> && counts_per_queue<memory_storage_mt> &&
-              bulk_dead_retry<memory_storage_mt>);
+              bulk_dead_retry<memory_storage_mt> && attempts_per_minute<memory_storage_mt>);
 static_assert(storage_policy<memory_storage_st>);
 
 }  // namespace queuectl

@@ -254,6 +254,7 @@ class postgresql_storage {
   std::map<std::string, std::size_t> waiting_by_executor();
   std::vector<attempt_record> attempts(std::string_view id);
   attempt_stats stats(std::optional<time_point> since);
+  std::vector<minute_count> finished_per_minute(time_point since);
 
   // Config entries and worker registrations (detail/pg_admin.hpp).
   std::optional<std::string> get_config(std::string_view key);
@@ -398,5 +399,5 @@ class postgresql_storage {
 
 namespace queuectl {
 static_assert(storage_policy<postgresql_storage> && attempt_statistics<postgresql_storage> && counts_per_queue<postgresql_storage> &&
-              bulk_dead_retry<postgresql_storage>);
+              bulk_dead_retry<postgresql_storage> && attempts_per_minute<postgresql_storage>);
 }  // namespace queuectl

@@ -184,6 +184,7 @@ class sqlite_storage {
   std::map<std::string, std::size_t> waiting_by_executor();
   std::vector<attempt_record> attempts(std::string_view id);
   attempt_stats stats(std::optional<time_point> since);
+  std::vector<minute_count> finished_per_minute(time_point since);
   /// The claim query's plan, for tests and diagnostics (`EXPLAIN QUERY PLAN`), for a
   /// claimer of the executors `executors` (nullopt: any).
   std::vector<std::string> claim_query_plan(const std::optional<std::vector<std::string>>& executors = std::nullopt);
@@ -372,6 +373,6 @@ class sqlite_storage {
 
 namespace queuectl {
 static_assert(storage_policy<sqlite_storage> && attempt_statistics<sqlite_storage> && counts_per_queue<sqlite_storage> &&
-              bulk_dead_retry<sqlite_storage>);
+              bulk_dead_retry<sqlite_storage> && attempts_per_minute<sqlite_storage>);
 
 }  // namespace queuectl

@@ -3,6 +3,9 @@
 /// last record while its outcome is `running`; stats read the finished ones.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,30 +71,62 @@ class memory_attempt_log {
   void clear() { by_job_.clear(); }
 
   /// Attempts finished (succeeded, failed or timed out) since `since`; all when nullopt.
+  /// Percentiles over the latest percentile_sample of them, as the SQL storages take them.
   attempt_stats stats(std::optional<time_point> since) const {
     attempt_stats s;
+    std::vector<std::pair<time_point, double>> finished;  // finish, duration (ms)
+    double total = 0;
+    for_each_finished(since, [&](const attempt_record& r) {
+      ++s.finished;
+      if (r.outcome == attempt_outcome::succeeded) ++s.succeeded;
+      else ++s.failed;
+      const double d = static_cast<double>((*r.finished_at - r.started_at).count());
+      total += d;
+      finished.emplace_back(*r.finished_at, d);
+      if (!s.first_started || r.started_at < *s.first_started) s.first_started = r.started_at;
+      if (!s.last_finished || *r.finished_at > *s.last_finished) s.last_finished = r.finished_at;
+    });
+    if (finished.size() > percentile_sample) {
+      const auto latest_first = [](const auto& a, const auto& b) { return a.first > b.first; };
+      std::nth_element(finished.begin(), finished.begin() + percentile_sample, finished.end(), latest_first);
+      finished.resize(percentile_sample);
+    }
     std::vector<double> durations;
-    for (const auto& [_, recs] : by_job_) {
+    durations.reserve(finished.size());
+    for (const auto& f : finished) durations.push_back(f.second);
+    summarize_durations(s, std::move(durations));
+    if (s.finished) s.mean_ms = total / static_cast<double>(s.finished);
+    return s;
+  }
+
+  /// Attempts finished since `since` per minute, oldest first.
+  std::vector<minute_count> per_minute(time_point since) const {
+    std::map<std::int64_t, minute_count> by_minute;
+    for_each_finished(since, [&](const attempt_record& r) {
+      const std::int64_t m = to_ms(*r.finished_at) / 60000;
+      minute_count& c = by_minute.try_emplace(m, minute_count{m, 0, 0}).first->second;
+      ++(r.outcome == attempt_outcome::succeeded ? c.succeeded : c.failed);
+    });
+    std::vector<minute_count> out;
+    for (const auto& [_, c] : by_minute) out.push_back(c);
+    return out;
+  }
+
+ private:
+  /// Calls `f` for every attempt that succeeded, failed or timed out at or after `since`.
+  template <class F>
+  void for_each_finished(std::optional<time_point> since, F&& f) const {
+    for (const auto& [_, recs] : by_job_)
       for (const auto& r : recs) {
         if (!r.finished_at) continue;
         if (r.outcome != attempt_outcome::succeeded && r.outcome != attempt_outcome::failed &&
             r.outcome != attempt_outcome::timed_out)
           continue;
         if (since && *r.finished_at < *since) continue;
-        ++s.finished;
-        if (r.outcome == attempt_outcome::succeeded) ++s.succeeded;
-        else ++s.failed;
-        const double d = static_cast<double>((*r.finished_at - r.started_at).count());
-        durations.push_back(d);
-        if (!s.first_started || r.started_at < *s.first_started) s.first_started = r.started_at;
-        if (!s.last_finished || *r.finished_at > *s.last_finished) s.last_finished = r.finished_at;
+        f(r);
       }
-    }
-    summarize_durations(s, std::move(durations));
-    return s;
   }
 
- private:
   by_id<std::vector<attempt_record>> by_job_;
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -139,26 +140,28 @@ class memory_job_table {
 
   // ---- listing -----------------------------------------------------------------------
 
-  /// Jobs in insertion order (newest first if asked), filtered and paged.
+  /// Jobs in insertion order (newest first if asked), filtered and paged; the seq bounds
+  /// narrow the walk itself.
   std::vector<job> list(const list_filter& f) const {
     std::vector<job> out;
     std::size_t skipped = 0;
     auto visit = [&](const job* jp) {
-      const job& j = *jp;
-      if (f.state && j.state != *f.state) return true;
-      if (f.queue && j.queue != *f.queue) return true;
+      if (!matches(f, *jp)) return true;
       if (skipped < f.offset) {
         ++skipped;
         return true;
       }
-      out.push_back(j);
+      out.push_back(*jp);
       return f.limit == 0 || out.size() < f.limit;
     };
+    const auto from = f.min_seq ? order_.lower_bound(*f.min_seq) : order_.begin();
+    const auto to = f.max_seq ? order_.upper_bound(*f.max_seq) : order_.end();
+    if (f.min_seq && f.max_seq && *f.min_seq > *f.max_seq) return out;
     if (f.newest_first) {
-      for (auto it = order_.rbegin(); it != order_.rend(); ++it)
+      for (auto it = std::make_reverse_iterator(to); it != std::make_reverse_iterator(from); ++it)
         if (!visit(it->second)) break;
     } else {
-      for (auto it = order_.begin(); it != order_.end(); ++it)
+      for (auto it = from; it != to; ++it)
         if (!visit(it->second)) break;
     }
     return out;

@@ -46,7 +46,7 @@ inline void postgresql_storage::set_config_entries(const std::map<std::string, s
 inline std::map<std::string, std::string> postgresql_storage::config_entries() {
   return run([&](leased& l) {
     std::map<std::string, std::string> out;
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, detail::sql::config_all, [](soci::statement&) {},
         [&](const soci::row& r) { out.emplace(detail::row_text(r, 0), detail::row_text(r, 1)); });
     return out;
@@ -79,7 +79,7 @@ inline void postgresql_storage::remove_worker(std::string_view id) {
 inline std::vector<worker_info> postgresql_storage::workers() {
   return run([&](leased& l) {
     std::vector<worker_info> out;
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, detail::sql::workers_all,
         [](soci::statement&) {},
         [&](const soci::row& r) {

@@ -133,20 +133,4 @@ inline void pg_one_time(soci::statement& st, const std::string& text, Uses&&... 
   st.define_and_bind();
 }
 
-/// Runs a query once (no server-side prepare) and calls `each` for every row.
-template <class Bind, class Each>
-inline void pg_select_rows(soci::session& sql, const std::string& text, Bind&& bind, Each&& each) {
-  soci::statement st(sql);
-  st.alloc();
-  st.prepare(text, soci::details::st_one_time_query);
-  bind(st);
-  soci::row r;
-  st.exchange(soci::into(r));
-  st.define_and_bind();
-  if (st.execute(true)) {
-    do each(static_cast<const soci::row&>(r));
-    while (st.fetch());
-  }
-}
-
 }  // namespace queuectl::detail

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "queuectl/storage/detail/soci_sql.hpp"
+#include "queuectl/storage/detail/job_list_sql.hpp"
+#include "queuectl/storage/detail/soci_stats.hpp"
 #include "queuectl/storage/postgresql_storage.hpp"
 
 namespace queuectl {
@@ -22,7 +24,7 @@ inline std::optional<time_point> postgresql_storage::next_due(const claim_reques
     const int any_executor = req.executors ? 0 : 1, any_queue = req.queues.empty() ? 1 : 0;
     const std::string executors = req.executors ? detail::names_to_json(*req.executors) : "[]";
     const std::string queues = detail::names_to_json(req.queues);
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql,
         std::string("SELECT MIN(run_at) FROM jobs WHERE state IN ('pending', 'failed')") + detail::pg_executor_filter +
             " AND (:anyq = 1 OR queue = ANY(ARRAY(SELECT json_array_elements_text(CAST(:qs AS json)))))",
@@ -43,7 +45,7 @@ inline std::optional<job> postgresql_storage::get(std::string_view id) {
   return run([&](leased& l) {
     std::optional<job> out;
     const std::string i(id);
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, std::string("SELECT ") + detail::job_columns + " FROM jobs WHERE id = :id",
         [&](soci::statement& st) { st.exchange(soci::use(i, "id")); },
         [&](const soci::row& r) { out = to_local(detail::job_from_row(r)); });
@@ -54,24 +56,9 @@ inline std::optional<job> postgresql_storage::get(std::string_view id) {
 inline std::vector<job> postgresql_storage::list(const list_filter& f) {
   return run([&](leased& l) {
     std::vector<job> out;
-    const std::string state = f.state ? std::string(to_string(*f.state)) : std::string();
-    const std::string queue = f.queue.value_or("");
-    const int has_state = f.state ? 1 : 0, has_queue = f.queue ? 1 : 0;
-    const long long limit = f.limit == 0 ? std::numeric_limits<long long>::max() : static_cast<long long>(f.limit);
-    const long long offset = static_cast<long long>(f.offset);
-    detail::pg_select_rows(
-        l.sql,
-        std::string("SELECT ") + detail::job_columns +
-            " FROM jobs WHERE (:hs = 0 OR state = :s) AND (:hq = 0 OR queue = :q) ORDER BY seq " +
-            (f.newest_first ? "DESC" : "ASC") + " LIMIT :lim OFFSET :off",
-        [&](soci::statement& st) {
-          st.exchange(soci::use(has_state, "hs"));
-          st.exchange(soci::use(state, "s"));
-          st.exchange(soci::use(has_queue, "hq"));
-          st.exchange(soci::use(queue, "q"));
-          st.exchange(soci::use(limit, "lim"));
-          st.exchange(soci::use(offset, "off"));
-        },
+    detail::job_list_sql q(f, detail::like_dialect::postgresql);
+    detail::select_rows(
+        l.sql, q.text, [&](soci::statement& st) { q.bind(st); },
         [&](const soci::row& r) { out.push_back(to_local(detail::job_from_row(r))); });
     return out;
   });
@@ -80,7 +67,7 @@ inline std::vector<job> postgresql_storage::list(const list_filter& f) {
 inline state_counts postgresql_storage::counts() {
   return run([&](leased& l) {
     state_counts c{};
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, detail::sql::counts_by_state, [](soci::statement&) {},
         [&](const soci::row& r) {
           if (auto s = parse_job_state(detail::row_text(r, 0)))
@@ -93,7 +80,7 @@ inline state_counts postgresql_storage::counts() {
 inline std::map<std::string, state_counts> postgresql_storage::counts_by_queue() {
   return run([&](leased& l) {
     std::map<std::string, state_counts> out;
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, detail::sql::counts_by_queue, [](soci::statement&) {},
         [&](const soci::row& r) {
           if (auto s = parse_job_state(detail::row_text(r, 1)))
@@ -106,7 +93,7 @@ inline std::map<std::string, state_counts> postgresql_storage::counts_by_queue()
 inline std::map<std::string, std::size_t> postgresql_storage::waiting_by_executor() {
   return run([&](leased& l) {
     std::map<std::string, std::size_t> out;
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, "SELECT executor, COUNT(*) FROM jobs WHERE state IN ('pending', 'failed') GROUP BY executor",
         [](soci::statement&) {},
         [&](const soci::row& r) { out[detail::row_text(r, 0)] = static_cast<std::size_t>(detail::row_int(r, 1)); });
@@ -118,7 +105,7 @@ inline std::vector<attempt_record> postgresql_storage::attempts(std::string_view
   return run([&](leased& l) {
     std::vector<attempt_record> out;
     const std::string i(id);
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, std::string("SELECT ") + detail::attempt_columns + " FROM attempts WHERE job_id = :id ORDER BY number",
         [&](soci::statement& st) { st.exchange(soci::use(i, "id")); },
         [&](const soci::row& r) {
@@ -133,35 +120,14 @@ inline std::vector<attempt_record> postgresql_storage::attempts(std::string_view
 
 inline attempt_stats postgresql_storage::stats(std::optional<time_point> since) {
   return run([&](leased& l) {
-    attempt_stats s;
-    const int has_from = since ? 1 : 0;
-    const long long from = since ? db(*since) : 0;
-    const char* where =
-        " FROM attempts WHERE finished_at IS NOT NULL AND (:hf = 0 OR finished_at >= :f) "
-        "AND outcome IN ('succeeded', 'failed', 'timed_out')";
-    auto bind = [&](soci::statement& st) {
-      st.exchange(soci::use(has_from, "hf"));
-      st.exchange(soci::use(from, "f"));
-    };
-    std::vector<double> durations;
-    detail::pg_select_rows(
-        l.sql, std::string("SELECT finished_at - started_at") + where, bind,
-        [&](const soci::row& r) { durations.push_back(static_cast<double>(detail::row_int(r, 0))); });
-    if (durations.empty()) return s;
-    detail::pg_select_rows(
-        l.sql,
-        std::string(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE outcome = 'succeeded'), MIN(started_at), MAX(finished_at)") +
-            where,
-        bind, [&](const soci::row& r) {
-          s.finished = static_cast<std::size_t>(detail::row_int(r, 0));
-          s.succeeded = static_cast<std::size_t>(detail::row_int(r, 1));
-          s.failed = s.finished - s.succeeded;
-          s.first_started = local(detail::row_int(r, 2));
-          s.last_finished = local(detail::row_int(r, 3));
-        });
-    summarize_durations(s, std::move(durations));
-    return s;
+    return detail::soci_attempt_stats(l.sql, since ? db(*since) : std::numeric_limits<long long>::min(),
+                                      [&](long long ms) { return local(ms); });
+  });
+}
+
+inline std::vector<minute_count> postgresql_storage::finished_per_minute(time_point since) {
+  return run([&](leased& l) {
+    return detail::soci_finished_per_minute(l.sql, db(since), db(since) - to_ms(since));
   });
 }
 
@@ -172,7 +138,7 @@ inline std::vector<std::string> postgresql_storage::claim_query_plan(
     const long long n = db(queuectl::now()), lim = 1;
     const int any_executor = executors ? 0 : 1;
     const std::string names = executors ? detail::names_to_json(*executors) : "[]";
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql,
         std::string("EXPLAIN SELECT seq FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= :now") +
             detail::pg_executor_filter + " ORDER BY priority DESC, run_at, seq LIMIT :lim FOR UPDATE SKIP LOCKED",

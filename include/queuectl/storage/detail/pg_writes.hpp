@@ -79,7 +79,7 @@ inline void postgresql_storage::insert_sequential(std::vector<job>& jobs) {
       }
       const std::string id_array = ids.str();
       std::set<std::string> used;
-      detail::pg_select_rows(
+      detail::select_rows(
           l.sql, "SELECT id FROM jobs WHERE id = ANY(CAST(:ids AS text[]))",
           [&](soci::statement& st) { st.exchange(soci::use(id_array, "ids")); },
           [&](const soci::row& r) { used.insert(detail::row_text(r, 0)); });
@@ -120,7 +120,7 @@ inline std::vector<lapsed_lease> postgresql_storage::lapsed_leases(time_point no
   return run([&](leased& l) {
     std::vector<lapsed_lease> out;
     const long long t = db(now);
-    detail::pg_select_rows(
+    detail::select_rows(
         l.sql, detail::sql::lapsed_leases,
         [&](soci::statement& st) { st.exchange(soci::use(t, "t")); },
         [&](const soci::row& r) {

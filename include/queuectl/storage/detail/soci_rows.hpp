@@ -192,4 +192,20 @@ decltype(auto) wrap_soci(const char* backend, F&& f) {
   }
 }
 
+/// Runs a query once (no server-side prepare on PostgreSQL) and calls `each` for every row.
+template <class Bind, class Each>
+inline void select_rows(soci::session& sql, const std::string& text, Bind&& bind, Each&& each) {
+  soci::statement st(sql);
+  st.alloc();
+  st.prepare(text, soci::details::st_one_time_query);
+  bind(st);
+  soci::row r;
+  st.exchange(soci::into(r));
+  st.define_and_bind();
+  if (st.execute(true)) {
+    do each(static_cast<const soci::row&>(r));
+    while (st.fetch());
+  }
+}
+
 }  // namespace queuectl::detail

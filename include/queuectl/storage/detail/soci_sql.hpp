@@ -46,4 +46,21 @@ inline constexpr const char* retry_dead =
     "UPDATE jobs SET state = 'pending', attempts = 0, recoveries = 0, run_at = :t, updated_at = :t, "
     "exit_code = NULL WHERE state = 'dead'";
 
+// ---- finished attempts (attempt_statistics, finished_per_minute) ------------------------
+// `:f` the window's start in the storage's clock; served by the attempts_finished index.
+#define QUEUECTL_FINISHED_SINCE \
+  " FROM attempts WHERE finished_at IS NOT NULL AND finished_at >= :f AND outcome IN ('succeeded', 'failed', 'timed_out')"
+/// Count, successes, first start, last finish, total duration (ms).
+inline constexpr const char* finished_totals =
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END), 0), MIN(started_at), "
+    "MAX(finished_at), CAST(COALESCE(SUM(finished_at - started_at), 0) AS DOUBLE PRECISION)" QUEUECTL_FINISHED_SINCE;
+/// The durations of the latest `:lim` of them: the percentiles' sample.
+inline constexpr const char* finished_recent_durations =
+    "SELECT finished_at - started_at" QUEUECTL_FINISHED_SINCE " ORDER BY finished_at DESC LIMIT :lim";
+/// Per local minute (`:off` = storage clock - local clock, ms): minute, count, successes.
+inline constexpr const char* finished_by_minute =
+    "SELECT (finished_at - :off) / 60000, COUNT(*), SUM(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END)" QUEUECTL_FINISHED_SINCE
+    " GROUP BY 1 ORDER BY 1";
+#undef QUEUECTL_FINISHED_SINCE
+
 }  // namespace queuectl::detail::sql

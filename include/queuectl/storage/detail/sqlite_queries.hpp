@@ -3,6 +3,8 @@
 /// Member definitions of sqlite_storage, included by "queuectl/storage/sqlite_storage.hpp".
 #pragma once
 
+#include "queuectl/storage/detail/job_list_sql.hpp"
+#include "queuectl/storage/detail/soci_stats.hpp"
 #include "queuectl/storage/sqlite_storage.hpp"
 
 namespace queuectl {
@@ -37,17 +39,10 @@ inline std::optional<job> sqlite_storage::get(std::string_view id) {
 inline std::vector<job> sqlite_storage::list(const list_filter& f) {
   return locked([&] {
     std::vector<job> out;
-    std::string state = f.state ? std::string(to_string(*f.state)) : std::string();
-    std::string queue = f.queue.value_or("");
-    const int has_state = f.state ? 1 : 0, has_queue = f.queue ? 1 : 0;
-    const long long limit = f.limit == 0 ? -1 : static_cast<long long>(f.limit);
-    const long long offset = static_cast<long long>(f.offset);
-    const std::string sql = std::string("SELECT ") + detail::job_columns +
-                            " FROM jobs WHERE (:hs = 0 OR state = :s) AND (:hq = 0 OR queue = :q) ORDER BY seq " +
-                            (f.newest_first ? "DESC" : "ASC") + " LIMIT :lim OFFSET :off";
-    soci::rowset<soci::row> rows = (sql_.prepare << sql, soci::use(has_state), soci::use(state), soci::use(has_queue),
-                                    soci::use(queue), soci::use(limit), soci::use(offset));
-    for (const auto& r : rows) out.push_back(detail::job_from_row(r));
+    detail::job_list_sql q(f, detail::like_dialect::sqlite);
+    detail::select_rows(
+        sql_, q.text, [&](soci::statement& st) { q.bind(st); },
+        [&](const soci::row& r) { out.push_back(detail::job_from_row(r)); });
     return out;
   });
 }
@@ -100,25 +95,12 @@ inline std::vector<attempt_record> sqlite_storage::attempts(std::string_view id)
 
 inline attempt_stats sqlite_storage::stats(std::optional<time_point> since) {
   return locked([&] {
-    attempt_stats s;
-    const long long from = since ? to_ms(*since) : std::numeric_limits<long long>::min();
-    std::vector<double> durations;
-    soci::rowset<soci::row> rows =
-        (sql_.prepare << "SELECT outcome, started_at, finished_at FROM attempts WHERE finished_at IS NOT NULL "
-                         "AND finished_at >= :f AND outcome IN ('succeeded', 'failed', 'timed_out') ORDER BY finished_at",
-         soci::use(from));
-    for (const auto& r : rows) {
-      const long long st = detail::row_int(r, 1), fin = detail::row_int(r, 2);
-      ++s.finished;
-      if (detail::row_text(r, 0) == "succeeded") ++s.succeeded;
-      else ++s.failed;
-      durations.push_back(static_cast<double>(fin - st));
-      if (!s.first_started || from_ms(st) < *s.first_started) s.first_started = from_ms(st);
-      s.last_finished = from_ms(fin);
-    }
-    summarize_durations(s, std::move(durations));
-    return s;
+    return detail::soci_attempt_stats(sql_, since ? to_ms(*since) : std::numeric_limits<long long>::min(), from_ms);
   });
+}
+
+inline std::vector<minute_count> sqlite_storage::finished_per_minute(time_point since) {
+  return locked([&] { return detail::soci_finished_per_minute(sql_, to_ms(since), 0); });
 }
 
 inline std::vector<std::string> sqlite_storage::claim_query_plan(const std::optional<std::vector<std::string>>& executors) {

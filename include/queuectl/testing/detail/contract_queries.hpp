@@ -122,6 +122,71 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(workers_registry, F, queuectl_contract_fixtures) {
   BOOST_TEST(f.storage().workers().empty());
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(list_by_executor_text_and_keyset, F, queuectl_contract_fixtures) {
+  F f;
+  std::vector<job> js;
+  for (int i = 0; i < 6; ++i) {
+    js.push_back(make_job("k" + std::to_string(i)));
+    js.back().executor = i % 2 ? "http" : "shell";
+  }
+  js[2].command = "Backup the DB";
+  js[4].command = "echo 100%_done";
+  js[5].id = "K5-Report";
+  f.storage().insert(js);
+  // k3 fails once (last_error set); the claim takes the first job in claim order.
+  f.storage().update_job([&] {
+    job_update u;
+    u.id = "k3";
+    u.expected = job_state::pending;
+    u.set.priority = 5;
+    u.now = t0;
+    return u;
+  }());
+  BOOST_REQUIRE(ids(f.storage().claim(claim_of("w", 1))) == std::vector<std::string>{"k3"});
+  finish_request failed = finish_of("k3", "w", job_state::dead);
+  failed.last_error = "disk FULL";
+  BOOST_REQUIRE(f.storage().finish(failed));
+  list_filter lf;
+  lf.limit = 0;
+  lf.executor = "http";
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"k1", "k3", "K5-Report"}), boost::test_tools::per_element());
+  lf = {};
+  lf.text = "backup";  // ASCII case ignored, in command
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k2"}, boost::test_tools::per_element());
+  lf.text = "full";  // in last_error
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k3"}, boost::test_tools::per_element());
+  lf.text = "k5-r";  // in id
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"K5-Report"}, boost::test_tools::per_element());
+  lf.text = "0%_";  // LIKE's wildcards match themselves only
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k4"}, boost::test_tools::per_element());
+  lf.text = "%";
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k4"}, boost::test_tools::per_element());
+  lf.text = "_";
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k4"}, boost::test_tools::per_element());
+  lf.executor = "shell";
+  lf.text = "echo";
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"k0", "k4"}), boost::test_tools::per_element());
+
+  // Keyset pages, both orders: the next page starts past the last seq of the one before.
+  lf = {};
+  lf.limit = 4;
+  const auto first = f.storage().list(lf);
+  BOOST_REQUIRE(first.size() == 4u);
+  lf.min_seq = first.back().seq + 1;
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"k4", "K5-Report"}), boost::test_tools::per_element());
+  lf = {};
+  lf.newest_first = true;
+  lf.limit = 2;
+  const auto newest = f.storage().list(lf);
+  BOOST_REQUIRE(newest.size() == 2u);
+  lf.max_seq = newest.back().seq - 1;
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"k3", "k2"}), boost::test_tools::per_element());
+  lf.executor = "http";
+  BOOST_TEST(ids(f.storage().list(lf)) == (std::vector<std::string>{"k3", "k1"}), boost::test_tools::per_element());
+  lf.min_seq = first[2].seq;  // a window of seqs (k2..k3): k1 is below it
+  BOOST_TEST(ids(f.storage().list(lf)) == std::vector<std::string>{"k3"}, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(stats_over_finished_attempts, F, queuectl_contract_fixtures) {
   F f;
   using store = std::remove_reference_t<decltype(f.storage())>;
@@ -142,6 +207,33 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(stats_over_finished_attempts, F, queuectl_contract
   BOOST_TEST(s.p50_ms == 200.0);
   BOOST_TEST((s.last_finished == t0 + 300ms));
   BOOST_TEST(f.storage().stats(t0 + 250ms).finished == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(finished_attempts_per_minute, F, queuectl_contract_fixtures) {
+  F f;
+  using store = std::remove_reference_t<decltype(f.storage())>;
+  if constexpr (!attempt_statistics<store>) {
+    BOOST_TEST_MESSAGE("no attempt_statistics: skipped");
+    return;
+  } else {
+  // t0 is a minute's start. Claimed at t0 + 1s; one attempt ends in t0's minute (before the
+  // window), two in the next minute, one two minutes after that.
+  f.storage().insert({make_job("a"), make_job("b"), make_job("c"), make_job("d")});
+  claim_request c = claim_of("w", 4);
+  c.lease_until = t0 + 10min;
+  BOOST_REQUIRE(f.storage().claim(c).size() == 4u);
+  f.storage().finish(finish_of("d", "w", job_state::completed, t0 + 30s));
+  f.storage().finish(finish_of("a", "w", job_state::completed, t0 + 1min + 100ms));
+  f.storage().finish(finish_of("b", "w", job_state::dead, t0 + 1min + 59s));
+  f.storage().finish(finish_of("c", "w", job_state::completed, t0 + 3min + 1s));
+  const std::int64_t m0 = to_ms(t0) / 60000;
+  const auto per_minute = finished_per_minute_of(f.storage(), t0 + 1min, t0 + 4min);
+  const std::vector<minute_count> want{{m0 + 1, 1, 1}, {m0 + 3, 1, 0}};
+  BOOST_TEST(per_minute == want, boost::test_tools::per_element());
+  BOOST_TEST(finished_per_minute_of(f.storage(), t0 + 2min, t0 + 4min) == (std::vector<minute_count>{{m0 + 3, 1, 0}}),
+             boost::test_tools::per_element());
+  BOOST_TEST(finished_per_minute_of(f.storage(), t0 + 5min, t0 + 6min).empty());
   }
 }
 
