@@ -4,7 +4,8 @@
 //      over due pending jobs, claim as UPDATE … RETURNING inside BEGIN IMMEDIATE, finish as
 //      one UPDATE plus the attempt record (the same facts the storage keeps), WAL,
 //      synchronous=NORMAL                                                (target >= 0.8)
-//  (b) bulk enqueue through basic_queue vs raw batched INSERT           (target >= 0.8)
+//  (b) bulk enqueue through basic_queue vs raw batched INSERT, best of 3 rounds each
+//                                                                       (target >= 0.8)
 //  (c) claim+complete with 1,000,000 finished jobs in the table vs an empty history
 //                                                                       (target >= 0.9)
 //   sqlite_bench [jobs=20000] [history=1000000]
@@ -219,49 +220,56 @@ int main(int argc, char** argv) {
   std::printf("    raw sqlite3, lean:     %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
               raw_a, ours_a, ours_a / raw_a);
 
-  // (b) bulk enqueue, batches of 1000
+  // (b) bulk enqueue, batches of 1000: alternating rounds on fresh files, best of each
+  // side, as in (a).
   const int bulk = n * 5;
-  double ours_b, raw_b;
-  {
-    queue q(queuectl::noop_executor{}, {}, s.fresh("b.db"));
-    auto all = specs(bulk, "b");
-    const auto t0 = steady::now();
-    for (int i = 0; i < bulk; i += 1000)
-      q.enqueue(std::vector<queuectl::job_spec>(all.begin() + i, all.begin() + std::min(bulk, i + 1000)));
-    ours_b = bulk / since(t0);
+  double ours_b = 0, raw_b = 0;
+  auto all = specs(bulk, "b");
+  std::printf("(b) bulk enqueue, %d jobs in batches of 1000, best of %d rounds\n", bulk, rounds);
+  for (int round = 1; round <= rounds; ++round) {
+    double ours = 0, raw_rate = 0;
+    {
+      queue q(queuectl::noop_executor{}, {}, s.fresh("b.db"));
+      const auto t0 = steady::now();
+      for (int i = 0; i < bulk; i += 1000)
+        q.enqueue(std::vector<queuectl::job_spec>(all.begin() + i, all.begin() + std::min(bulk, i + 1000)));
+      ours = bulk / since(t0);
+    }
+    {
+      const std::string path = s.fresh("b-raw.db");
+      { queuectl::sqlite_storage schema(path); }
+      raw_db raw(path, false);
+      const auto t0 = steady::now();
+      for (int i = 0; i < bulk; i += 1000) raw.insert_batch(i, std::min(1000, bulk - i), "pending", now_ms);
+      raw_rate = bulk / since(t0);
+    }
+    std::printf("    round %d: raw %9.0f, basic_queue %9.0f jobs/s\n", round, raw_rate, ours);
+    ours_b = std::max(ours_b, ours);
+    raw_b = std::max(raw_b, raw_rate);
   }
-  {
-    const std::string path = s.fresh("b-raw.db");
-    { queuectl::sqlite_storage schema(path); }
-    raw_db raw(path, false);
-    const auto t0 = steady::now();
-    for (int i = 0; i < bulk; i += 1000) raw.insert_batch(i, std::min(1000, bulk - i), "pending", now_ms);
-    raw_b = bulk / since(t0);
-  }
-  std::printf("(b) bulk enqueue, %d jobs in batches of 1000\n", bulk);
   std::printf("    raw batched INSERT:    %9.0f jobs/s\n    basic_queue (SOCI):    %9.0f jobs/s\n    ratio %.2f (target >= 0.8)\n",
               raw_b, ours_b, ours_b / raw_b);
 
-  // (c) claim rate with a large finished history vs none
+  // (c) claim rate with a large finished history vs none: both files made once, then
+  // alternating rounds of fresh jobs in each, best of each side.
   const int m = std::max(1000, n / 4);
-  double empty_c, full_c;
+  double empty_c = 0, full_c = 0;
+  const std::string empty_path = s.fresh("c-empty.db"), full_path = s.fresh("c-full.db");
+  { queuectl::sqlite_storage schema(empty_path); }
+  { queuectl::sqlite_storage schema(full_path); }
   {
-    queue q(queuectl::noop_executor{}, {}, s.fresh("c-empty.db"));
-    q.enqueue(specs(m, "c"));
-    empty_c = queue_rate(q, m);
+    raw_db raw(full_path, false);  // history written raw: it is the setup, not what is measured
+    for (int i = 0; i < history; i += 10000) raw.insert_batch(i, std::min(10000, history - i), "completed", now_ms - 5000);
   }
-  {
-    const std::string path = s.fresh("c-full.db");
-    { queuectl::sqlite_storage schema(path); }
-    {
-      raw_db raw(path, false);  // history written raw: it is the setup, not what is measured
-      for (int i = 0; i < history; i += 10000) raw.insert_batch(i, std::min(10000, history - i), "completed", now_ms - 5000);
+  for (int round = 1; round <= rounds; ++round) {
+    const std::string prefix = "c" + std::to_string(round) + "-";
+    for (auto [path, best] : {std::pair{&empty_path, &empty_c}, std::pair{&full_path, &full_c}}) {
+      queue q(queuectl::noop_executor{}, {}, *path);
+      q.enqueue(specs(m, prefix));
+      *best = std::max(*best, queue_rate(q, m));
     }
-    queue q(queuectl::noop_executor{}, {}, path);
-    q.enqueue(specs(m, "c"));
-    full_c = queue_rate(q, m);
   }
-  std::printf("(c) claim+complete of %d jobs with %d finished jobs in the table\n", m, history);
+  std::printf("(c) claim+complete of %d jobs with %d finished jobs in the table, best of %d rounds\n", m, history, rounds);
   std::printf("    empty history:         %9.0f jobs/s\n    with history:          %9.0f jobs/s\n    ratio %.2f (target >= 0.9)\n",
               empty_c, full_c, full_c / empty_c);
   return 0;
