@@ -3,26 +3,11 @@
 #include <filesystem>
 #include <mutex>
 
-#include "db_location.hpp"
 #include "postgresql_backend.hpp"
 #include "queuectl/plugin/loader.hpp"
-#include "queuectl/storage/sqlite_storage.hpp"
-#include "wal_watcher.hpp"
+#include "storage_backends.hpp"
 
 namespace queuectl::app {
-
-namespace {
-
-class sqlite_watch final : public job_watch {
- public:
-  sqlite_watch(const std::string& db, std::function<void()> on_change) : watcher_(db, std::move(on_change)) {}
-  std::string how() const override { return watcher_.active() ? "inotify" : "polling"; }
-
- private:
-  wal_watcher watcher_;
-};
-
-}  // namespace
 
 postgresql_backend& load_postgresql_backend() {
   // Loaded once and never unloaded: the storages and watches it made run its code.
@@ -50,23 +35,16 @@ postgresql_backend& load_postgresql_backend() {
 
 std::unique_ptr<host_queue> open_host_queue(const std::string& db, plugin_executor executor, std::size_t connections,
                                             std::function<void(const std::string&)> on_outage) {
-  if (is_postgresql_url(db))
-    return std::make_unique<host_queue>(std::move(executor), exponential_backoff{},
-                                        load_postgresql_backend().open(with_connect_timeout(db), connections, std::move(on_outage)));
-  return std::make_unique<host_queue>(std::move(executor), exponential_backoff{}, std::make_unique<sqlite_storage>(db));
+  return std::make_unique<host_queue>(std::move(executor), exponential_backoff{},
+                                      storage_backend_for(db).open(db, connections, std::move(on_outage)));
 }
 
 std::unique_ptr<host_queue> open_host_queue_read_only(const std::string& db) {
-  if (is_postgresql_url(db)) return open_host_queue(db);
-  sqlite_options o;
-  o.read_only = true;
-  return std::make_unique<host_queue>(plugin_executor{}, exponential_backoff{}, std::make_unique<sqlite_storage>(db, o));
+  return std::make_unique<host_queue>(plugin_executor{}, exponential_backoff{}, storage_backend_for(db).open_read_only(db));
 }
 
 std::unique_ptr<job_watch> watch_for_jobs(const std::string& db, std::function<void()> on_change) {
-  if (is_postgresql_url(db))
-    return load_postgresql_backend().watch(with_connect_timeout(db), std::move(on_change));
-  return std::make_unique<sqlite_watch>(db, std::move(on_change));
+  return storage_backend_for(db).watch(db, std::move(on_change));
 }
 
 std::optional<isolation_mode> parse_isolation_mode(std::string_view s) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "db_location.hpp"
+#include "storage_backends.hpp"
 
 namespace queuectl::cli {
 
@@ -104,7 +105,7 @@ std::unique_ptr<app::host_queue> open_queue(const command_parser& p) { return ap
 
 std::unique_ptr<app::host_queue> open_queue_for_reading(const command_parser& p) {
   const std::string db = p.db();
-  if (!app::is_postgresql_url(db) && ::access(db.c_str(), F_OK) == 0) {
+  if (app::storage_backend_for(db).is_file() && ::access(db.c_str(), F_OK) == 0) {
     const std::string dir = std::filesystem::path(db).parent_path().string();
     if (::access(db.c_str(), W_OK) != 0 || ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
       return app::open_host_queue_read_only(db);

@@ -1,7 +1,7 @@
 // migrate: create or upgrade the database schema, as the role that owns it.
 #include "cli.hpp"
 #include "db_location.hpp"
-#include "queuectl/storage_types.hpp"
+#include "storage_backends.hpp"
 
 namespace queuectl::cli {
 
@@ -14,7 +14,7 @@ int cmd_migrate(const globals& g, const args_t& args) {
                    "before starting hosts of a new version. Running it again changes nothing.");
   if (!p.parse(args)) return exit_ok;
   auto q = open_queue(p);  // migrates when due (throws, naming the reason, when it cannot)
-  const int version = app::is_postgresql_url(p.db()) ? storage_schema_version : sqlite_schema_version;
+  const int version = app::storage_backend_for(p.db()).schema_version();
   print("schema up to date (version " + std::to_string(version) + "): " + app::display_db(p.db()) +
         "\n");
   return exit_ok;

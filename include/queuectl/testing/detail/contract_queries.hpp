@@ -224,9 +224,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(finished_attempts_per_minute, F, queuectl_contract
   c.lease_until = t0 + 10min;
   BOOST_REQUIRE(f.storage().claim(c).size() == 4u);
   f.storage().finish(finish_of("d", "w", job_state::completed, t0 + 30s));
-  f.storage().finish(finish_of("a", "w", job_state::completed, t0 + 1min + 100ms));
-  f.storage().finish(finish_of("b", "w", job_state::dead, t0 + 1min + 59s));
-  f.storage().finish(finish_of("c", "w", job_state::completed, t0 + 3min + 1s));
+  // Seconds from every minute boundary: a storage that keeps its own timeline (PostgreSQL's
+  // clock offset, re-measured) may move a stored time by its measuring error.
+  f.storage().finish(finish_of("a", "w", job_state::completed, t0 + 1min + 5s));
+  f.storage().finish(finish_of("b", "w", job_state::dead, t0 + 1min + 50s));
+  f.storage().finish(finish_of("c", "w", job_state::completed, t0 + 3min + 5s));
   const std::int64_t m0 = to_ms(t0) / 60000;
   const auto per_minute = finished_per_minute_of(f.storage(), t0 + 1min, t0 + 4min);
   const std::vector<minute_count> want{{m0 + 1, 1, 1}, {m0 + 3, 1, 0}};
