@@ -12,6 +12,20 @@ set(QUEUECTL_PLUGIN_WARNING_FLAGS "")
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   set(QUEUECTL_PLUGIN_WARNING_FLAGS -Werror=overloaded-virtual -Wsuggest-override)
 endif()
+
+# queuectl::plugin: what a plugin library builds against — the queuectl headers (plugin
+# ABI), Boost.DLL (header-only), libdl, hidden visibility so that only the exported
+# factory is visible, and the warnings above. queuectl_add_plugin() links it; a project
+# that makes its MODULE library itself links it too (docs/plugins.md).
+if(NOT TARGET queuectl::plugin)
+  find_package(Boost 1.74 REQUIRED)
+  add_library(queuectl::plugin INTERFACE IMPORTED)
+  target_link_libraries(queuectl::plugin INTERFACE queuectl::queuectl Boost::headers ${CMAKE_DL_LIBS})
+  target_compile_definitions(queuectl::plugin INTERFACE BOOST_DLL_USE_STD_FS)
+  target_compile_options(queuectl::plugin INTERFACE ${QUEUECTL_PLUGIN_WARNING_FLAGS}
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-fvisibility=hidden -fvisibility-inlines-hidden>)
+endif()
+
 function(queuectl_add_plugin name)
   cmake_parse_arguments(P "INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBS" ${ARGN})
   if(NOT P_SOURCES)
@@ -19,10 +33,7 @@ function(queuectl_add_plugin name)
   endif()
   set(target queuectl_plugin_${name})
   add_library(${target} MODULE ${P_SOURCES})
-  find_package(Boost 1.74 REQUIRED)
-  target_link_libraries(${target} PRIVATE queuectl::queuectl Boost::headers ${CMAKE_DL_LIBS} ${P_LIBS})
-  target_compile_definitions(${target} PRIVATE BOOST_DLL_USE_STD_FS)
-  target_compile_options(${target} PRIVATE ${QUEUECTL_PLUGIN_WARNING_FLAGS})
+  target_link_libraries(${target} PRIVATE queuectl::plugin ${P_LIBS})
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME queuectl_${name}
     PREFIX lib
