@@ -309,6 +309,7 @@ http_response rest_api::list_jobs(const route_params& p, std::optional<job_state
   }
   if (const std::string* s = param(p, "q")) {
     if (s->size() > 256) bad_param("q: search text longer than 256 characters");
+    if (s->find('\0') != std::string::npos) bad_param("q: search text contains a NUL byte");
     query.text = *s;
   }
   query.limit = static_cast<std::size_t>(int_param(p, "limit", default_page, 1, max_page));

@@ -238,6 +238,19 @@ BOOST_AUTO_TEST_CASE(search_examines_one_window_of_seqs_and_hands_back_a_cursor)
   BOOST_TEST(query_jobs(*tq.q, forged).jobs.empty());
 }
 
+BOOST_AUTO_TEST_CASE(search_text_is_checked_before_it_reaches_the_storage) {
+  temp_queue tq;
+  tq.add("a%b", "echo 50%");
+  web_app app(*tq.q, "");
+  BOOST_TEST(app.handle(request("GET", "/api/jobs?q=%00")).status == 400);
+  BOOST_TEST(app.handle(request("GET", "/api/jobs?q=" + std::string(257, 'x'))).status == 400);
+  const http_response wild = app.handle(request("GET", "/api/jobs?q=%25"));  // "%": itself, not a wildcard
+  BOOST_TEST(wild.status == 200);
+  BOOST_TEST(wild.body.find("\"a%b\"") != std::string::npos);
+  tq.add("plain", "true");
+  BOOST_TEST(app.handle(request("GET", "/api/jobs?q=%25")).body.find("plain") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(throughput_buckets_count_finished_attempts) {
   temp_queue tq;
   tq.add("ok1");
