@@ -86,4 +86,5 @@ inline std::vector<std::string> ids(const std::vector<job>& js) {
 BOOST_AUTO_TEST_SUITE(storage_contract)
 #include "queuectl/testing/detail/contract_lifecycle.hpp"
 #include "queuectl/testing/detail/contract_queries.hpp"
+#include "queuectl/testing/detail/contract_updates.hpp"
 BOOST_AUTO_TEST_SUITE_END()
